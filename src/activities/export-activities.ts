@@ -1,0 +1,172 @@
+import { activityInfo, cancellationSignal, log } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
+import { IDEMPOTENCY_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
+import { FailureType } from '../shared/failure-types';
+import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
+import { describeStatus, toExportJobStatus } from './export-job-status';
+import { toApplicationFailure } from './failure-mapping';
+
+/** Input of `createExportJob`. */
+export interface CreateExportJobInput {
+  groupId: string;
+  clusterName: string;
+  snapshotId: string;
+  exportBucketId: string;
+  customData?: { key: string; value: string }[] | undefined;
+  /** Tags the job in `customData`; a retry or a re-run with the same key adopts the job instead of creating one. */
+  idempotencyKey: string;
+}
+
+/** Result of `createExportJob`. */
+export interface CreateExportJobResult {
+  status: ExportJobStatus;
+  /** True when an existing job with this idempotency key was found and adopted, false when this call created it. */
+  adopted: boolean;
+}
+
+export interface ExportJobRef {
+  groupId: string;
+  clusterName: string;
+  exportJobId: string;
+}
+
+/** Input of `pollExportJob`. */
+export interface PollExportJobInput extends ExportJobRef {
+  /** What the workflow last saw; an attempt completes only when this changed (or the job is terminal). */
+  known: Pick<ExportJobStatus, 'state' | 'exportedCollections' | 'totalCollections'>;
+  /** Status reads made before this activity, so the backoff continues where the last one stopped. */
+  pollsBefore: number;
+  backoff: BackoffSettings;
+  /** Progress-only changes complete the activity no more often than this. */
+  reportIntervalMs: number;
+  /**
+   * Wait this long before the first read. The first attempt then only schedules the second one through
+   * `nextRetryDelay`, which costs no history event, where a workflow timer would cost two.
+   */
+  firstReadDelayMs: number;
+  jitterSeed: string;
+}
+
+/** Result of `pollExportJob`. */
+export interface PollExportJobResult {
+  status: ExportJobStatus;
+  /** Status reads this activity made. */
+  polls: number;
+}
+
+/** Export activities, bound to one Atlas client whose credentials never leave this closure. */
+export function createExportActivities(atlas: AtlasClient) {
+  /** Calls Atlas and turns its errors into Temporal failures (the single mapping). */
+  async function guarded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await fn(cancellationSignal());
+    } catch (err) {
+      const info = activityInfo();
+      throw toApplicationFailure(err, info.attempt, info.workflowExecution?.workflowId ?? info.activityId);
+    }
+  }
+
+  async function findTagged(input: CreateExportJobInput, signal: AbortSignal): Promise<ExportJob | undefined> {
+    const jobs = await atlas.listExportJobs(input.groupId, input.clusterName, { signal });
+    return jobs.find(
+      (job) =>
+        job.customData?.some((c) => c.key === IDEMPOTENCY_TAG_KEY && c.value === input.idempotencyKey) === true &&
+        job.snapshotId === input.snapshotId &&
+        job.exportBucketId === input.exportBucketId &&
+        job.state !== 'Failed' &&
+        job.state !== 'Cancelled'
+    );
+  }
+
+  return {
+    /**
+     * Creates the export job, idempotently: lists the cluster's jobs first and adopts one tagged with the
+     * same key; after a 409 it lists again and adopts. A crash between the POST and this activity's
+     * completion therefore never leaves two jobs: the retry finds the first.
+     */
+    async createExportJob(input: CreateExportJobInput): Promise<CreateExportJobResult> {
+      return guarded(async (signal) => {
+        const existing = await findTagged(input, signal);
+        if (existing) {
+          log.info('Adopted existing export job', { exportJobId: existing.id, state: existing.state });
+          return { status: toExportJobStatus(existing), adopted: true };
+        }
+        try {
+          const job = await atlas.createExportJob(
+            input.groupId,
+            input.clusterName,
+            {
+              snapshotId: input.snapshotId,
+              exportBucketId: input.exportBucketId,
+              customData: [...(input.customData ?? []), { key: IDEMPOTENCY_TAG_KEY, value: input.idempotencyKey }],
+            },
+            { signal }
+          );
+          log.info('Created export job', { exportJobId: job.id, state: job.state });
+          return { status: toExportJobStatus(job), adopted: false };
+        } catch (err) {
+          if (err instanceof AtlasApiError && err.status === 409) {
+            const adopted = await findTagged(input, signal);
+            if (adopted) {
+              log.info('Adopted export job after 409', { exportJobId: adopted.id, state: adopted.state });
+              return { status: toExportJobStatus(adopted), adopted: true };
+            }
+          }
+          throw err;
+        }
+      });
+    },
+
+    /** One status read of an export job. */
+    async getExportJob(ref: ExportJobRef): Promise<ExportJobStatus> {
+      return guarded(async (signal) =>
+        toExportJobStatus(await atlas.getExportJob(ref.groupId, ref.clusterName, ref.exportJobId, { signal }))
+      );
+    },
+
+    /**
+     * One status read per attempt. Completes when the job is terminal, its state changed, or its progress
+     * changed and `reportIntervalMs` passed since the activity was scheduled; otherwise fails with a BENIGN,
+     * retryable `ExportNotReady` whose `nextRetryDelay` is the next backoff step. Temporal's retries add no
+     * history events, so a long wait costs one activity attempt per poll and a few events per report.
+     */
+    async pollExportJob(input: PollExportJobInput): Promise<PollExportJobResult> {
+      const info = activityInfo();
+      const deferred = input.firstReadDelayMs > 0;
+      if (deferred && info.attempt === 1) {
+        throw notReady(`Export job ${input.exportJobId}: first read in ${input.firstReadDelayMs} ms`, input.firstReadDelayMs);
+      }
+      const reads = info.attempt - (deferred ? 1 : 0);
+      const status = await guarded(async (signal) =>
+        toExportJobStatus(await atlas.getExportJob(input.groupId, input.clusterName, input.exportJobId, { signal }))
+      );
+      const terminal = TERMINAL_EXPORT_JOB_STATES.has(status.state);
+      const stateChanged = status.state !== input.known.state;
+      const progressChanged =
+        status.exportedCollections !== input.known.exportedCollections ||
+        status.totalCollections !== input.known.totalCollections;
+      const reportDue = Date.now() - info.scheduledTimestampMs >= input.reportIntervalMs;
+      if (terminal || stateChanged || (progressChanged && reportDue)) {
+        return { status, polls: reads };
+      }
+      throw notReady(
+        `Export job ${input.exportJobId} is ${describeStatus(status)}`,
+        pollDelayMs(input.pollsBefore + reads, input.backoff, input.jitterSeed)
+      );
+    },
+  };
+}
+
+/** Retryable and BENIGN: logged at DEBUG and left out of failure metrics, since waiting is not an error. */
+function notReady(message: string, nextRetryDelayMs: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.ExportNotReady,
+    message,
+    nonRetryable: false,
+    nextRetryDelay: nextRetryDelayMs,
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
+
+export type ExportActivities = ReturnType<typeof createExportActivities>;

@@ -1,0 +1,82 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError } from '../atlas';
+import { FailureType } from '../shared/failure-types';
+import { stableFraction } from '../shared/poll-schedule';
+
+/** What to tell a person for each status that will not get better by retrying. */
+const FIX_HINTS: Record<number, string> = {
+  400: 'Atlas rejected the request as invalid; fix the fields it names',
+  401: "Atlas did not accept the worker's credentials; check ATLAS_CLIENT_ID/ATLAS_CLIENT_SECRET or ATLAS_PUBLIC_KEY/ATLAS_PRIVATE_KEY of the worker",
+  403: "the worker's Atlas identity lacks access; grant it Project Backup Export Operator and Project Backup Manager on the project and add the worker's IP to the API access list",
+  404: 'Atlas does not know one of the ids; check groupId, clusterName, snapshotId and exportBucketId',
+  406: 'Atlas refused the API version this service sends; upgrade atlas-export-orchestrator',
+  410: 'the Atlas API version this service sends is gone; upgrade atlas-export-orchestrator',
+  415: 'Atlas refused the request media type; upgrade atlas-export-orchestrator',
+  422: 'Atlas could not process the request; fix the fields it names',
+};
+const NON_RETRYABLE_STATUSES = new Set(Object.keys(FIX_HINTS).map(Number));
+/** Statuses where Atlas may say when to come back. */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
+
+/**
+ * The one place where an Atlas client error becomes a Temporal failure.
+ *
+ * - 400, 401, 403, 404, 406, 410 (and 415, 422) and schema-invalid bodies: non-retryable, `type` = the
+ *   Atlas `errorCode` (or `HTTP_<status>`), message saying what to fix.
+ * - 409, 429, 5xx, other 4xx, timeouts and connection errors: retryable. 429 and 503 honour `Retry-After`
+ *   through `nextRetryDelay`, with a jittered exponential fallback (10 s, 20 s, 40 s … capped at 5 min)
+ *   when the header is missing, as Atlas's rate-limit docs advise.
+ * - Anything else is returned unchanged (the SDK makes it a retryable failure).
+ *
+ * @param attempt the activity attempt (1-based), for the fallback backoff.
+ * @param jitterSeed makes the fallback jitter stable per caller (e.g. the workflow id).
+ */
+export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = ''): unknown {
+  if (err instanceof AtlasApiError) {
+    const type = err.errorCode ?? `${FailureType.HttpStatusPrefix}${err.status}`;
+    const fields = err.badRequestFields.length
+      ? ` Fields: ${err.badRequestFields.map((f) => `${f.field} (${f.description})`).join(', ')}.`
+      : '';
+    if (NON_RETRYABLE_STATUSES.has(err.status)) {
+      return ApplicationFailure.create({
+        type,
+        message: `${err.message}. To fix: ${FIX_HINTS[err.status]}.${fields}`,
+        nonRetryable: true,
+        details: [{ status: err.status, errorCode: err.errorCode ?? null, method: err.method, path: err.path }],
+      });
+    }
+    const nextRetryDelay = RETRY_AFTER_STATUSES.has(err.status)
+      ? (err.retryAfterMs ?? fallbackRetryDelayMs(attempt, jitterSeed))
+      : undefined;
+    return ApplicationFailure.create({
+      type,
+      message: err.message,
+      nonRetryable: false,
+      nextRetryDelay,
+      details: [{ status: err.status, errorCode: err.errorCode ?? null, method: err.method, path: err.path }],
+    });
+  }
+  if (err instanceof AtlasResponseValidationError) {
+    return ApplicationFailure.create({
+      type: FailureType.AtlasResponseSchemaMismatch,
+      message: `${err.message}. To fix: the Atlas API changed in a way this version does not understand; upgrade atlas-export-orchestrator or report the fields above.`,
+      nonRetryable: true,
+      details: [{ status: err.status, issues: err.issues, method: err.method, path: err.path }],
+    });
+  }
+  if (err instanceof AtlasNetworkError) {
+    return ApplicationFailure.create({
+      type: FailureType.AtlasNetworkError,
+      message: err.message,
+      nonRetryable: false,
+      details: [{ code: err.code ?? null, timedOut: err.timedOut, method: err.method, path: err.path }],
+    });
+  }
+  return err;
+}
+
+/** 10 s × 2^(attempt-1), capped at 5 min, with ±25 % deterministic jitter. */
+export function fallbackRetryDelayMs(attempt: number, jitterSeed: string): number {
+  const base = Math.min(10_000 * Math.pow(2, Math.max(0, attempt - 1)), 300_000);
+  return Math.round(base * (0.75 + 0.5 * stableFraction(`${jitterSeed}:retry:${attempt}`)));
+}

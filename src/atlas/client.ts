@@ -1,0 +1,253 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { createAuthenticator, safeJson, type AtlasAuthenticator, type AtlasCredentials } from './auth';
+import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError, parseRetryAfter } from './errors';
+import {
+  apiErrorSchema,
+  exportJobSchema,
+  pageSchema,
+  snapshotSchema,
+  type CreateExportJobRequest,
+  type ExportJob,
+  type Page,
+  type Snapshot,
+} from './schemas';
+
+/** The only API version the export and snapshot endpoints have. */
+export const ATLAS_API_VERSION = '2023-01-01';
+export const ATLAS_MEDIA_TYPE = `application/vnd.atlas.${ATLAS_API_VERSION}+json`;
+export const DEFAULT_ATLAS_BASE_URL = 'https://cloud.mongodb.com';
+/** Atlas allows up to 500 items a page; fewer pages means fewer rate-limit tokens. */
+const LIST_PAGE_SIZE = 500;
+const MAX_PAGES = 200;
+
+export interface AtlasClientOptions {
+  baseUrl?: string;
+  credentials: AtlasCredentials;
+  /** Per-request limit for headers and for body inactivity, and for the whole request. Default 30 s. */
+  timeoutMs?: number;
+  /** Connection pool; defaults to a private keep-alive Agent. */
+  dispatcher?: Dispatcher;
+  userAgent?: string;
+}
+
+export interface CallOptions {
+  /** Aborts the request, e.g. an activity's cancellation signal. */
+  signal?: AbortSignal;
+}
+
+/** Observes every HTTP exchange (status only) for metrics; never sees headers or bodies. */
+export type AtlasRequestObserver = (event: { operation: string; method: string; status: number | 'network-error'; durationMs: number }) => void;
+
+/**
+ * Atlas Admin API v2 client for snapshot export jobs and snapshots. Knows nothing of Temporal: it throws
+ * `AtlasApiError`, `AtlasResponseValidationError` or `AtlasNetworkError`, and never retries by itself
+ * beyond the one extra round trip an auth challenge needs.
+ */
+export class AtlasClient {
+  readonly baseUrl: string;
+  private readonly origin: string;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly auth: AtlasAuthenticator;
+  private readonly userAgent: string;
+  private readonly observers: AtlasRequestObserver[] = [];
+
+  constructor(options: AtlasClientOptions) {
+    this.baseUrl = (options.baseUrl ?? DEFAULT_ATLAS_BASE_URL).replace(/\/+$/, '');
+    this.origin = new URL(this.baseUrl).origin;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+    this.userAgent = options.userAgent ?? 'atlas-export-orchestrator';
+    this.auth = createAuthenticator(options.credentials, {
+      baseUrl: this.baseUrl,
+      dispatcher: this.dispatcher,
+      timeoutMs: this.timeoutMs,
+      userAgent: this.userAgent,
+    });
+  }
+
+  get authMode(): AtlasCredentials['mode'] {
+    return this.auth.mode;
+  }
+
+  onRequest(observer: AtlasRequestObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** `POST …/clusters/{clusterName}/backup/exports`. */
+  createExportJob(groupId: string, clusterName: string, body: CreateExportJobRequest, opts?: CallOptions): Promise<ExportJob> {
+    return this.call('createExportJob', 'POST', `${clusterPath(groupId, clusterName)}/backup/exports`, exportJobSchema, {
+      ...opts,
+      body,
+    });
+  }
+
+  /** `GET …/clusters/{clusterName}/backup/exports/{exportId}`. */
+  getExportJob(groupId: string, clusterName: string, exportId: string, opts?: CallOptions): Promise<ExportJob> {
+    return this.call(
+      'getExportJob',
+      'GET',
+      `${clusterPath(groupId, clusterName)}/backup/exports/${encodeURIComponent(exportId)}`,
+      exportJobSchema,
+      opts
+    );
+  }
+
+  /** `GET …/clusters/{clusterName}/backup/exports`, every page. */
+  listExportJobs(groupId: string, clusterName: string, opts?: CallOptions): Promise<ExportJob[]> {
+    return this.listAll('listExportJobs', `${clusterPath(groupId, clusterName)}/backup/exports`, exportJobSchema, opts);
+  }
+
+  /** `GET …/clusters/{clusterName}/backup/snapshots/{snapshotId}`. */
+  getSnapshot(groupId: string, clusterName: string, snapshotId: string, opts?: CallOptions): Promise<Snapshot> {
+    return this.call(
+      'getSnapshot',
+      'GET',
+      `${clusterPath(groupId, clusterName)}/backup/snapshots/${encodeURIComponent(snapshotId)}`,
+      snapshotSchema,
+      opts
+    );
+  }
+
+  /** `GET …/clusters/{clusterName}/backup/snapshots`, every page. */
+  listSnapshots(groupId: string, clusterName: string, opts?: CallOptions): Promise<Snapshot[]> {
+    return this.listAll('listSnapshots', `${clusterPath(groupId, clusterName)}/backup/snapshots`, snapshotSchema, opts);
+  }
+
+  /** `POST …/clusters/{clusterName}/backup/snapshots`: take an on-demand snapshot. */
+  takeSnapshot(
+    groupId: string,
+    clusterName: string,
+    body: { description?: string; retentionInDays?: number },
+    opts?: CallOptions
+  ): Promise<Snapshot> {
+    return this.call('takeSnapshot', 'POST', `${clusterPath(groupId, clusterName)}/backup/snapshots`, snapshotSchema, {
+      ...opts,
+      body,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private async listAll<T extends z.ZodType>(
+    operation: string,
+    path: string,
+    item: T,
+    opts?: CallOptions
+  ): Promise<z.infer<T>[]> {
+    const schema = pageSchema(item);
+    const all: z.infer<T>[] = [];
+    let next: string | undefined = `${path}?itemsPerPage=${LIST_PAGE_SIZE}&pageNum=1`;
+    for (let pages = 0; next !== undefined; pages++) {
+      if (pages >= MAX_PAGES) throw new Error(`Atlas ${path}: more than ${MAX_PAGES} pages; refusing to follow further`);
+      const page = (await this.call(operation, 'GET', next, schema, opts)) as Page<z.infer<T>>;
+      all.push(...page.results);
+      next = this.nextPage(page, path, pages + 1);
+    }
+    return all;
+  }
+
+  /** The next page's path+query: from `links[rel=next]` when Atlas sends it, kept on our own origin. */
+  private nextPage(page: Page<unknown>, path: string, pageNum: number): string | undefined {
+    const href = page.links?.find((l) => l.rel === 'next')?.href;
+    if (href) {
+      const url = new URL(href, this.baseUrl);
+      // Credentials only ever go to the configured origin, whatever host a link names.
+      return url.pathname + url.search;
+    }
+    const fetched = (pageNum - 1) * LIST_PAGE_SIZE + page.results.length;
+    const more =
+      page.results.length === LIST_PAGE_SIZE && (page.totalCount === undefined || fetched < page.totalCount);
+    return more ? `${path}?itemsPerPage=${LIST_PAGE_SIZE}&pageNum=${pageNum + 1}` : undefined;
+  }
+
+  private async call<T extends z.ZodType>(
+    operation: string,
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    schema: T,
+    opts?: CallOptions & { body?: unknown }
+  ): Promise<z.infer<T>> {
+    const uri = pathAndQuery;
+    const ref = { method, path: uri.split('?')[0] ?? uri };
+    const body = opts?.body === undefined ? undefined : JSON.stringify(opts.body);
+    const signal = opts?.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+
+    let res = await this.send(operation, method, uri, body, signal);
+    // One more round trip when the auth scheme can do better: a digest challenge, a stale nonce, an expired token.
+    if (res.status === 401 && (await this.auth.refreshAfterUnauthorized(res.wwwAuthenticate, res.hadAuthorization))) {
+      res = await this.send(operation, method, uri, body, signal);
+    }
+
+    const json = safeJson(res.text);
+    if (res.status < 200 || res.status >= 300) {
+      const parsed = apiErrorSchema.safeParse(json);
+      throw new AtlasApiError(ref, res.status, parsed.success ? parsed.data : undefined, parseRetryAfter(res.retryAfter));
+    }
+    if (json === undefined) {
+      throw new AtlasResponseValidationError(ref, res.status, 'body is not valid JSON');
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new AtlasResponseValidationError(ref, res.status, parsed.error.issues);
+    return parsed.data;
+  }
+
+  private async send(
+    operation: string,
+    method: 'GET' | 'POST',
+    uri: string,
+    body: string | undefined,
+    signal: AbortSignal
+  ): Promise<{ status: number; text: string; retryAfter?: string; wwwAuthenticate?: string; hadAuthorization: boolean }> {
+    const ref = { method, path: uri.split('?')[0] ?? uri };
+    const started = performance.now();
+    try {
+      const authorization = await this.auth.authorization({ method, uri }, signal);
+      const headers: Record<string, string> = { accept: ATLAS_MEDIA_TYPE, 'user-agent': this.userAgent };
+      if (authorization) headers.authorization = authorization;
+      if (body !== undefined) headers['content-type'] = ATLAS_MEDIA_TYPE;
+      const res = await request(`${this.origin}${uri}`, {
+        method,
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        signal,
+      });
+      // Always read the body to the end, so the connection goes back to the pool.
+      const text = await res.body.text();
+      this.emit({ operation, method, status: res.statusCode, durationMs: performance.now() - started });
+      return {
+        status: res.statusCode,
+        text,
+        retryAfter: headerValue(res.headers['retry-after']),
+        wwwAuthenticate: headerValue(res.headers['www-authenticate']),
+        hadAuthorization: authorization !== undefined,
+      };
+    } catch (err) {
+      if (err instanceof AtlasApiError || err instanceof AtlasResponseValidationError || err instanceof AtlasNetworkError) {
+        throw err;
+      }
+      this.emit({ operation, method, status: 'network-error', durationMs: performance.now() - started });
+      throw new AtlasNetworkError(ref, err);
+    }
+  }
+
+  private emit(event: Parameters<AtlasRequestObserver>[0]): void {
+    for (const o of this.observers) o(event);
+  }
+}
+
+function clusterPath(groupId: string, clusterName: string): string {
+  return `/api/atlas/v2/groups/${encodeURIComponent(groupId)}/clusters/${encodeURIComponent(clusterName)}`;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

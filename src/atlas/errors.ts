@@ -1,0 +1,115 @@
+import type { z } from 'zod';
+import type { ApiErrorBody } from './schemas';
+
+/** Where a failed Atlas call went: method and path only (never a header, body or credential). */
+export interface AtlasRequestRef {
+  method: string;
+  path: string;
+}
+
+/** Base of every error the Atlas client throws; `kind` tells them apart without `instanceof`. */
+export abstract class AtlasError extends Error {
+  abstract readonly kind: 'api' | 'response-validation' | 'network';
+  readonly method: string;
+  readonly path: string;
+
+  protected constructor(message: string, ref: AtlasRequestRef, options?: { cause?: unknown }) {
+    super(message, options);
+    this.method = ref.method;
+    this.path = ref.path;
+  }
+}
+
+/**
+ * Atlas answered with a non-2xx status. Carries the HTTP status, the Atlas `errorCode` (when the body
+ * was an `ApiError`), its `detail`, and the parsed `Retry-After` in milliseconds (429/503).
+ */
+export class AtlasApiError extends AtlasError {
+  override readonly name = 'AtlasApiError';
+  readonly kind = 'api' as const;
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly detail: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly badRequestFields: { field: string; description: string }[];
+
+  constructor(ref: AtlasRequestRef, status: number, body: ApiErrorBody | undefined, retryAfterMs: number | undefined) {
+    const errorCode = body?.errorCode;
+    const detail = body?.detail ?? undefined;
+    super(
+      `Atlas ${ref.method} ${ref.path} answered ${status}${errorCode ? ` ${errorCode}` : ''}${detail ? `: ${detail}` : ''}`,
+      ref
+    );
+    this.status = status;
+    this.errorCode = errorCode;
+    this.detail = detail;
+    this.retryAfterMs = retryAfterMs;
+    this.badRequestFields = body?.badRequestDetail?.fields ?? [];
+  }
+}
+
+/** Atlas answered 2xx, but the body did not match the schema this service relies on (API drift). */
+export class AtlasResponseValidationError extends AtlasError {
+  override readonly name = 'AtlasResponseValidationError';
+  readonly kind = 'response-validation' as const;
+  readonly status: number;
+  /** Field paths and messages, never the raw body. */
+  readonly issues: { path: string; message: string }[];
+
+  constructor(ref: AtlasRequestRef, status: number, issues: z.core.$ZodIssue[] | string) {
+    const list =
+      typeof issues === 'string'
+        ? [{ path: '(body)', message: issues }]
+        : issues.map((i) => ({ path: i.path.length ? i.path.join('.') : '(body)', message: i.message }));
+    super(
+      `Atlas ${ref.method} ${ref.path} returned a ${status} body that does not match the expected schema: ` +
+        list.map((i) => `${i.path}: ${i.message}`).join('; '),
+      ref
+    );
+    this.status = status;
+    this.issues = list;
+  }
+}
+
+/** The request never got a complete answer: timeout, connection refused or reset, aborted body. */
+export class AtlasNetworkError extends AtlasError {
+  override readonly name = 'AtlasNetworkError';
+  readonly kind = 'network' as const;
+  /** undici or system error code, e.g. `UND_ERR_HEADERS_TIMEOUT`, `ECONNRESET`. */
+  readonly code: string | undefined;
+  readonly timedOut: boolean;
+
+  constructor(ref: AtlasRequestRef, cause: unknown) {
+    const code = errorCodeOf(cause);
+    const timedOut = code !== undefined && /TIMEOUT/i.test(code);
+    super(
+      `Atlas ${ref.method} ${ref.path} failed before a complete response${code ? ` (${code})` : ''}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      ref,
+      { cause }
+    );
+    this.code = code;
+    this.timedOut = timedOut;
+  }
+}
+
+function errorCodeOf(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Parses `Retry-After` (delay-seconds or HTTP-date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { resolveTemporalCli } from './temporal-cli';
+
+export interface DevServerOptions {
+  ip?: string;
+  /** gRPC port; 0 or unset picks a free one. */
+  port?: number;
+  /** Web UI port; unset disables the UI (headless). */
+  uiPort?: number;
+  /** SQLite file to keep state across restarts; unset keeps it in memory. */
+  dbFilename?: string;
+  namespace?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Extra `--dynamic-config-value` pairs. */
+  dynamicConfig?: Record<string, unknown>;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * Starts `temporal server start-dev` (SQLite, optional Web UI) and resolves once its frontend answers.
+ * The process is killed with the parent's exit if the caller forgets to stop it.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cli = resolveTemporalCli();
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port || (await freePort(ip));
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', options.logLevel ?? 'error'];
+  args.push('--namespace', options.namespace ?? 'default');
+  if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', ip);
+  else args.push('--headless');
+  if (options.dbFilename) args.push('--db-filename', options.dbFilename);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const address = `${ip}:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`temporal server start-dev exited with ${child.exitCode}: ${stderr.trim()}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: options.namespace ?? 'default' });
+        break;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`Temporal dev server at ${address} did not become ready in 60 s\n${stderr}`, { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return {
+    address,
+    uiUrl: options.uiPort !== undefined ? `http://${ip}:${options.uiPort}` : undefined,
+    process: child,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * `ApplicationFailure.type` values this service produces. Workflows, tests and callers refer to these
+ * constants, never to class names spelled as strings. Failures that come straight from an Atlas error
+ * response use the Atlas `errorCode` as their type instead (e.g. `CLUSTER_NOT_FOUND`).
+ */
+export const FailureType = {
+  /** The export job is not terminal yet; thrown by each polling attempt (BENIGN: no error logs or metrics). */
+  ExportNotReady: 'ExportNotReady',
+  /** The export job ended `Failed`; details carry the result with Atlas `stateReason`. */
+  ExportFailed: 'ExportFailed',
+  /** The export job ended `Cancelled`. */
+  ExportCancelled: 'ExportCancelled',
+  /** The job did not reach a terminal state before `polling.timeout`. The Atlas job may still be running. */
+  ExportDeadlineExceeded: 'ExportDeadlineExceeded',
+  /** Workflow input failed validation; nothing was sent to Atlas. */
+  InvalidExportInput: 'InvalidExportInput',
+  /** Atlas answered 2xx with a body that does not match the expected schema. */
+  AtlasResponseSchemaMismatch: 'AtlasResponseSchemaMismatch',
+  /** Timeout, connection refused or reset: no complete answer from Atlas. */
+  AtlasNetworkError: 'AtlasNetworkError',
+  /** An Atlas error status without an `errorCode`; the type is `HTTP_<status>`. */
+  HttpStatusPrefix: 'HTTP_',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];

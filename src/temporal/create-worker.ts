@@ -1,0 +1,30 @@
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { AtlasClient } from '../atlas';
+
+export interface ExportWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  atlas: AtlasClient;
+  /** A prebuilt workflow bundle (tests, Docker image); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  tuning?: Pick<
+    WorkerOptions,
+    'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'
+  >;
+}
+
+/** The export worker: this project's workflows and the activities bound to one Atlas client. */
+export function createExportWorker(options: ExportWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities({ atlas: options.atlas }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    ...options.tuning,
+  });
+}

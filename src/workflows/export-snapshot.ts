@@ -1,0 +1,275 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { TERMINAL_EXPORT_JOB_STATES } from '../shared/atlas-vocabulary';
+import {
+  describeIssues,
+  exportSnapshotInputSchema,
+  pollingInputSchema,
+  type ExportCompletion,
+  type ExportJobStatus,
+  type ExportProgress,
+  type ExportSnapshotInput,
+  type ExportSnapshotParams,
+} from '../shared/export-contract';
+import { FailureType } from '../shared/failure-types';
+import { pollDelayMs } from '../shared/poll-schedule';
+import { iso, workflowNow } from './clock';
+import { exportCompletedSignal, progressQuery } from './messages';
+
+/** What a run hands to the next one when it continues as new to keep history bounded. */
+export interface ExportResumeState {
+  status: ExportJobStatus;
+  polls: number;
+  startedAtMs: number;
+  deadlineAtMs: number;
+  continuedAsNew: number;
+}
+
+/** History length at which a run continues as new, unless the server suggests it earlier. */
+export const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
+
+/**
+ * Exports one Atlas snapshot to a bucket: creates the export job (idempotently), waits durably for a
+ * terminal state, signals `exportCompleted` to `notify.workflowId`, and returns the completion. `Failed`,
+ * `Cancelled` and the polling deadline end the workflow as a typed failure after the signal went out.
+ *
+ * @param resume internal: the state carried across continue-as-new; callers never pass it.
+ */
+export async function exportSnapshot(input: ExportSnapshotInput, resume?: ExportResumeState): Promise<ExportCompletion> {
+  const info = workflowInfo();
+  const startedAtMs = resume?.startedAtMs ?? info.startTime.getTime();
+  const progress: ExportProgress = {
+    phase: 'validating',
+    exportJobId: resume?.status.exportJobId ?? null,
+    state: resume?.status.state ?? null,
+    exportedCollections: resume?.status.exportedCollections ?? null,
+    totalCollections: resume?.status.totalCollections ?? null,
+    components: resume?.status.components ?? [],
+    polls: resume?.polls ?? 0,
+    startedAt: iso(startedAtMs),
+    lastUpdateAt: null,
+    deadlineAt: iso(resume?.deadlineAtMs ?? startedAtMs),
+    finishedAt: null,
+    continuedAsNew: resume?.continuedAsNew ?? 0,
+    notify: null,
+  };
+  setHandler(progressQuery, () => progress);
+
+  const params = validate(input);
+  const deadlineAtMs = resume?.deadlineAtMs ?? startedAtMs + params.polling.timeoutMs;
+  progress.deadlineAt = iso(deadlineAtMs);
+  if (params.notify) progress.notify = { workflowId: params.notify.workflowId, delivered: null, error: null };
+
+  const remainingMs = () => Math.max(1_000, deadlineAtMs - workflowNow());
+  const activities = (summary: string) =>
+    proxyActivities<Activities>({
+      summary,
+      startToCloseTimeout: params.polling.attemptTimeoutMs,
+      scheduleToCloseTimeout: remainingMs(),
+      retry: {
+        initialInterval: 1_000,
+        backoffCoefficient: 2,
+        maximumInterval: Math.max(params.polling.maximumIntervalMs, 1_000),
+      },
+    });
+  const target = `${params.clusterName} snapshot ${params.snapshotId}`;
+
+  let status: ExportJobStatus;
+  if (resume) {
+    status = resume.status;
+  } else {
+    progress.phase = 'creating';
+    try {
+      const created = await activities(`Create export of ${target}`).createExportJob({
+        groupId: params.groupId,
+        clusterName: params.clusterName,
+        snapshotId: params.snapshotId,
+        exportBucketId: params.exportBucketId,
+        customData: params.customData,
+        idempotencyKey: info.workflowId,
+      });
+      status = created.status;
+      log.info(created.adopted ? 'Adopted export job' : 'Created export job', { exportJobId: status.exportJobId });
+    } catch (err) {
+      // Nothing was exported; tell the listener before failing, so no caller waits forever.
+      await notify(params, progress, completionOf(params, progress, null, startedAtMs, false, 'CreateFailed'));
+      throw err;
+    }
+  }
+  record(params, progress, status);
+
+  let polls = resume?.polls ?? 0;
+  let deadlineHit = false;
+  progress.phase = 'polling';
+  while (!TERMINAL_EXPORT_JOB_STATES.has(status.state)) {
+    const current = workflowInfo();
+    if (current.continueAsNewSuggested || current.historyLength >= CONTINUE_AS_NEW_AFTER_EVENTS) {
+      await continueAsNew<typeof exportSnapshot>(input, {
+        status,
+        polls,
+        startedAtMs,
+        deadlineAtMs,
+        continuedAsNew: progress.continuedAsNew + 1,
+      });
+    }
+    try {
+      const polled = await activities(`Wait for export ${status.exportJobId} (${status.state})`).pollExportJob({
+        groupId: params.groupId,
+        clusterName: params.clusterName,
+        exportJobId: status.exportJobId,
+        known: status,
+        pollsBefore: polls,
+        backoff: params.polling,
+        reportIntervalMs: params.polling.reportIntervalMs,
+        firstReadDelayMs: pollDelayMs(polls, params.polling, info.workflowId),
+        jitterSeed: info.workflowId,
+      });
+      polls += polled.polls;
+      status = polled.status;
+      progress.polls = polls;
+      record(params, progress, status);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure && err.cause instanceof TimeoutFailure)) throw err;
+      deadlineHit = true;
+      break;
+    }
+  }
+
+  if (deadlineHit) {
+    // One last look, so the listener gets the freshest state Atlas has.
+    try {
+      status = await proxyActivities<Activities>({
+        summary: `Final read of export ${status.exportJobId}`,
+        startToCloseTimeout: params.polling.attemptTimeoutMs,
+        retry: { maximumAttempts: 3 },
+      }).getExportJob({ groupId: params.groupId, clusterName: params.clusterName, exportJobId: status.exportJobId });
+      polls += 1;
+      progress.polls = polls;
+      record(params, progress, status);
+    } catch (err) {
+      log.warn('Final status read after the deadline failed', { error: String(err) });
+    }
+  }
+
+  const terminal = TERMINAL_EXPORT_JOB_STATES.has(status.state);
+  const completion = completionOf(params, progress, status, startedAtMs, terminal, status.state);
+  await notify(params, progress, completion);
+  progress.phase = 'done';
+  progress.finishedAt = completion.finishedAt;
+  setCurrentDetails(details(params, progress));
+
+  if (!terminal) {
+    throw ApplicationFailure.create({
+      type: FailureType.ExportDeadlineExceeded,
+      message: `Export job ${status.exportJobId} was still ${status.state} at the polling deadline ${progress.deadlineAt}; the Atlas job may still be running (Atlas has no cancel API)`,
+      nonRetryable: true,
+      details: [completion],
+    });
+  }
+  if (status.state === 'Failed' || status.state === 'Cancelled') {
+    const reason = status.stateReason
+      ? `${status.stateReason.errorCode ?? 'no errorCode'}: ${status.stateReason.message ?? 'no message'}`
+      : 'Atlas gave no stateReason';
+    throw ApplicationFailure.create({
+      type: status.state === 'Failed' ? FailureType.ExportFailed : FailureType.ExportCancelled,
+      message: `Export job ${status.exportJobId} ended ${status.state}: ${reason}`,
+      nonRetryable: true,
+      details: [completion],
+    });
+  }
+  return completion;
+}
+
+function validate(input: unknown): ExportSnapshotParams {
+  const parsed = exportSnapshotInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidExportInput,
+      message: `Invalid exportSnapshot input, nothing was sent to Atlas: ${describeIssues(parsed.error.issues)}`,
+      nonRetryable: true,
+    });
+  }
+  return { ...parsed.data, polling: parsed.data.polling ?? pollingInputSchema.parse({}) };
+}
+
+function record(params: ExportSnapshotParams, progress: ExportProgress, status: ExportJobStatus): void {
+  progress.exportJobId = status.exportJobId;
+  progress.state = status.state;
+  progress.exportedCollections = status.exportedCollections;
+  progress.totalCollections = status.totalCollections;
+  progress.components = status.components;
+  progress.lastUpdateAt = iso(workflowNow());
+  setCurrentDetails(details(params, progress));
+}
+
+function completionOf(
+  params: ExportSnapshotParams,
+  progress: ExportProgress,
+  status: ExportJobStatus | null,
+  startedAtMs: number,
+  terminal: boolean,
+  state: string
+): ExportCompletion {
+  return {
+    workflowId: workflowInfo().workflowId,
+    groupId: params.groupId,
+    clusterName: params.clusterName,
+    snapshotId: params.snapshotId,
+    exportBucketId: params.exportBucketId,
+    exportJobId: status?.exportJobId ?? progress.exportJobId,
+    state,
+    exportedCollections: status?.exportedCollections ?? null,
+    totalCollections: status?.totalCollections ?? null,
+    components: status?.components ?? [],
+    stateReason: status?.stateReason ?? null,
+    prefix: status?.prefix ?? null,
+    startedAt: iso(startedAtMs),
+    finishedAt: terminal && status?.finishedAt ? status.finishedAt : iso(workflowNow()),
+    terminal,
+  };
+}
+
+/** Signals the listener, if any. A listener that is gone is recorded, not fatal: the result still stands. */
+async function notify(params: ExportSnapshotParams, progress: ExportProgress, completion: ExportCompletion): Promise<void> {
+  if (!params.notify || !progress.notify) return;
+  progress.phase = 'notifying';
+  try {
+    await getExternalWorkflowHandle(params.notify.workflowId).signal(exportCompletedSignal, completion);
+    progress.notify.delivered = true;
+  } catch (err) {
+    progress.notify.delivered = false;
+    progress.notify.error = err instanceof Error ? err.message : String(err);
+    log.warn('exportCompleted signal could not be delivered', {
+      notifyWorkflowId: params.notify.workflowId,
+      error: progress.notify.error,
+    });
+  }
+}
+
+function details(params: ExportSnapshotParams, progress: ExportProgress): string {
+  const count =
+    progress.exportedCollections !== null && progress.totalCollections !== null
+      ? `${progress.exportedCollections}/${progress.totalCollections} collections`
+      : progress.components.length
+        ? `${progress.components.length} components`
+        : 'no collection count yet';
+  return [
+    `**${progress.state ?? 'not created'}**: ${count}`,
+    '',
+    `- cluster \`${params.clusterName}\` in project \`${params.groupId}\``,
+    `- snapshot \`${params.snapshotId}\` → bucket \`${params.exportBucketId}\``,
+    `- export job \`${progress.exportJobId ?? '—'}\`, ${progress.polls} status reads`,
+    `- last update ${progress.lastUpdateAt ?? '—'}, deadline ${progress.deadlineAt}`,
+  ].join('\n');
+}

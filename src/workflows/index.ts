@@ -1,0 +1,2 @@
+export { exportSnapshot, type ExportResumeState } from './export-snapshot';
+export { exportCompletedSignal, progressQuery } from './messages';
