@@ -35,11 +35,19 @@ export default tseslint.config(
           patterns: [
             {
               group: ['**/atlas/**', '**/atlas', '**/activities/**', '**/config', '**/config/**', '**/simulator/**'],
-              message: 'Workflows may import only workflow-safe modules (types from activities are fine via import type).',
+              message:
+                'Workflows may import only workflow-safe modules (types from activities are fine via import type).',
               allowTypeImports: true,
             },
             {
-              group: ['@temporalio/worker', '@temporalio/client', '@temporalio/activity', '@temporalio/testing', 'undici', 'undici/*'],
+              group: [
+                '@temporalio/worker',
+                '@temporalio/client',
+                '@temporalio/activity',
+                '@temporalio/testing',
+                'undici',
+                'undici/*',
+              ],
               message: 'Not available in the workflow sandbox.',
             },
           ],
@@ -54,8 +62,16 @@ export default tseslint.config(
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'Date', property: 'now', message: 'Use workflowNow() from src/workflows/clock.ts (the SDK-patched clock, in one place).' },
-        { object: 'Math', property: 'random', message: 'Use deterministic jitter (src/workflows/jitter.ts), not Math.random.' },
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Use workflowNow() from src/workflows/clock.ts (the SDK-patched clock, in one place).',
+        },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Use deterministic jitter (src/workflows/jitter.ts), not Math.random.',
+        },
       ],
     },
   },

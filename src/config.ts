@@ -26,9 +26,11 @@ const boolString = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const temporalEnvSchema = z.object({
-  TEMPORAL_ADDRESS: optionalString.default('localhost:7233').pipe(
-    z.string().regex(/^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be host:port, e.g. localhost:7233')
-  ),
+  TEMPORAL_ADDRESS: optionalString
+    .default('localhost:7233')
+    .pipe(
+      z.string().regex(/^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be host:port, e.g. localhost:7233')
+    ),
   TEMPORAL_NAMESPACE: optionalString.default('default').pipe(z.string().min(1)),
   TEMPORAL_TASK_QUEUE: optionalString.default(DEFAULT_TASK_QUEUE).pipe(z.string().min(1)),
   TEMPORAL_API_KEY: optionalString,
@@ -40,9 +42,9 @@ const temporalEnvSchema = z.object({
 });
 
 const atlasEnvSchema = z.object({
-  ATLAS_BASE_URL: optionalString.default(DEFAULT_ATLAS_BASE_URL).pipe(
-    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://cloud.mongodb.com' })
-  ),
+  ATLAS_BASE_URL: optionalString
+    .default(DEFAULT_ATLAS_BASE_URL)
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://cloud.mongodb.com' })),
   ATLAS_CLIENT_ID: optionalString,
   ATLAS_CLIENT_SECRET: optionalString,
   ATLAS_PUBLIC_KEY: optionalString,
@@ -64,7 +66,12 @@ export interface TemporalConfig {
   apiKey: string | undefined;
   tls:
     | false
-    | { clientCertPath?: string | undefined; clientKeyPath?: string | undefined; serverCaCertPath?: string | undefined; serverName?: string | undefined };
+    | {
+        clientCertPath?: string | undefined;
+        clientKeyPath?: string | undefined;
+        serverCaCertPath?: string | undefined;
+        serverName?: string | undefined;
+      };
 }
 
 export interface AtlasConfig {
@@ -99,7 +106,8 @@ export function parseTemporalConfig(env: NodeJS.ProcessEnv): TemporalConfig {
       'Invalid configuration: env.TEMPORAL_TLS_CLIENT_CERT_PATH and env.TEMPORAL_TLS_CLIENT_KEY_PATH must be set together'
     );
   }
-  const tlsWanted = e.TEMPORAL_TLS || !!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CLIENT_CERT_PATH || !!e.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
+  const tlsWanted =
+    e.TEMPORAL_TLS || !!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CLIENT_CERT_PATH || !!e.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
   return Object.freeze({
     address: e.TEMPORAL_ADDRESS,
     namespace: e.TEMPORAL_NAMESPACE,
@@ -118,7 +126,9 @@ export function parseTemporalConfig(env: NodeJS.ProcessEnv): TemporalConfig {
 
 /** True when the environment names Atlas credentials (either kind), complete or not. */
 export function hasAtlasCredentials(env: NodeJS.ProcessEnv): boolean {
-  return ['ATLAS_CLIENT_ID', 'ATLAS_CLIENT_SECRET', 'ATLAS_PUBLIC_KEY', 'ATLAS_PRIVATE_KEY'].some((k) => !!env[k]?.trim());
+  return ['ATLAS_CLIENT_ID', 'ATLAS_CLIENT_SECRET', 'ATLAS_PUBLIC_KEY', 'ATLAS_PRIVATE_KEY'].some(
+    (k) => !!env[k]?.trim()
+  );
 }
 
 export function parseAtlasConfig(env: NodeJS.ProcessEnv): AtlasConfig {

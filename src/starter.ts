@@ -72,7 +72,9 @@ function output(json: boolean): Output {
 }
 
 /** Turns `export` flags into a validated workflow input, naming the flag of any bad value. */
-export function exportInputFromFlags(values: Record<string, string | boolean | string[] | undefined>): ExportSnapshotInput {
+export function exportInputFromFlags(
+  values: Record<string, string | boolean | string[] | undefined>
+): ExportSnapshotInput {
   const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
   const customData = ((values['custom-data'] as string[] | undefined) ?? []).map((pair) => {
     const eq = pair.indexOf('=');
@@ -80,7 +82,8 @@ export function exportInputFromFlags(values: Record<string, string | boolean | s
     return { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
   });
   const backoff = str('poll-backoff');
-  if (backoff !== undefined && !/^\d+(\.\d+)?$/.test(backoff)) throw new UsageError(`--poll-backoff "${backoff}": expected a number`);
+  if (backoff !== undefined && !/^\d+(\.\d+)?$/.test(backoff))
+    throw new UsageError(`--poll-backoff "${backoff}": expected a number`);
   const polling = Object.fromEntries(
     Object.entries({
       initialInterval: str('poll-initial'),
@@ -114,7 +117,9 @@ export function exportInputFromFlags(values: Record<string, string | boolean | s
   return input as ExportSnapshotInput;
 }
 
-export function defaultWorkflowId(input: Pick<ExportSnapshotInput, 'groupId' | 'clusterName' | 'snapshotId' | 'exportBucketId'>): string {
+export function defaultWorkflowId(
+  input: Pick<ExportSnapshotInput, 'groupId' | 'clusterName' | 'snapshotId' | 'exportBucketId'>
+): string {
   return `atlas-export-${input.groupId}-${input.clusterName}-${input.snapshotId}-${input.exportBucketId}`;
 }
 
@@ -147,7 +152,9 @@ async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: n
   try {
     const completion = (await handle.result()) as ExportCompletion;
     done = true;
-    out.line(`Export ${completion.exportJobId} ${completion.state}: ${completion.exportedCollections ?? '?'}/${completion.totalCollections ?? '?'} collections, prefix ${completion.prefix ?? '-'}`);
+    out.line(
+      `Export ${completion.exportJobId} ${completion.state}: ${completion.exportedCollections ?? '?'}/${completion.totalCollections ?? '?'} collections, prefix ${completion.prefix ?? '-'}`
+    );
     out.result({ workflowId: handle.workflowId, status: 'completed', result: completion });
     return completion.state === 'Successful' ? ExitCode.Ok : ExitCode.ExportNotSuccessful;
   } catch (err) {
@@ -158,7 +165,12 @@ async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: n
     const message = cause?.message ?? err.message;
     const detailsCause = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
     out.line(`Export failed (${type ?? 'unknown'}): ${message}`);
-    out.result({ workflowId: handle.workflowId, status: 'failed', failure: { type: type ?? null, message }, result: detailsCause ?? null });
+    out.result({
+      workflowId: handle.workflowId,
+      status: 'failed',
+      failure: { type: type ?? null, message },
+      result: detailsCause ?? null,
+    });
     return ExitCode.ExportNotSuccessful;
   } finally {
     done = true;
@@ -166,7 +178,12 @@ async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: n
   }
 }
 
-async function commandExport(client: Client, taskQueue: string, values: Record<string, string | boolean | string[] | undefined>, out: Output): Promise<number> {
+async function commandExport(
+  client: Client,
+  taskQueue: string,
+  values: Record<string, string | boolean | string[] | undefined>,
+  out: Output
+): Promise<number> {
   const input = exportInputFromFlags(values);
   const workflowId = typeof values['workflow-id'] === 'string' ? values['workflow-id'] : defaultWorkflowId(input);
   let handle: WorkflowHandle;
@@ -187,12 +204,18 @@ async function commandExport(client: Client, taskQueue: string, values: Record<s
     started = false;
     handle = client.workflow.getHandle(workflowId);
   }
-  out.line(started ? `Started export workflow ${workflowId}` : `Export workflow ${workflowId} already exists; attaching to it`);
+  out.line(
+    started ? `Started export workflow ${workflowId}` : `Export workflow ${workflowId} already exists; attaching to it`
+  );
   if (!values.wait) {
     out.result({ workflowId, runId: 'firstExecutionRunId' in handle ? handle.firstExecutionRunId : null, started });
     return ExitCode.Ok;
   }
-  return follow(handle, out, typeof values['progress-interval'] === 'string' ? parseIntervalFlag(values['progress-interval']) : 10_000);
+  return follow(
+    handle,
+    out,
+    typeof values['progress-interval'] === 'string' ? parseIntervalFlag(values['progress-interval']) : 10_000
+  );
 }
 
 function parseIntervalFlag(v: string): number {
@@ -261,7 +284,10 @@ if (require.main === module) {
         else console.error(message);
         process.exit(code);
       };
-      if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      if (
+        err instanceof UsageError ||
+        (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+      ) {
         report(ExitCode.Usage, 'usage', `${err.message}\n\n${USAGE}`);
       }
       if (err instanceof ConfigError) report(ExitCode.Config, 'config', err.message);

@@ -135,7 +135,10 @@ export function createExportActivities(atlas: AtlasClient) {
       const info = activityInfo();
       const deferred = input.firstReadDelayMs > 0;
       if (deferred && info.attempt === 1) {
-        throw notReady(`Export job ${input.exportJobId}: first read in ${input.firstReadDelayMs} ms`, input.firstReadDelayMs);
+        throw notReady(
+          `Export job ${input.exportJobId}: first read in ${input.firstReadDelayMs} ms`,
+          input.firstReadDelayMs
+        );
       }
       const reads = info.attempt - (deferred ? 1 : 0);
       const status = await guarded(async (signal) =>

@@ -22,7 +22,9 @@ export function toExportJobStatus(job: ExportJob): ExportJobStatus {
 }
 
 /** One line for logs, the UI and not-ready failures, e.g. `InProgress 12/40 collections`. */
-export function describeStatus(s: Pick<ExportJobStatus, 'state' | 'exportedCollections' | 'totalCollections' | 'components'>): string {
+export function describeStatus(
+  s: Pick<ExportJobStatus, 'state' | 'exportedCollections' | 'totalCollections' | 'components'>
+): string {
   if (s.exportedCollections !== null && s.totalCollections !== null && s.totalCollections > 0) {
     return `${s.state} ${s.exportedCollections}/${s.totalCollections} collections`;
   }

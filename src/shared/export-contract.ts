@@ -21,6 +21,7 @@ export const DEFAULT_POLLING = {
   timeoutMs: 48 * 3600_000,
   reportIntervalMs: 300_000,
   attemptTimeoutMs: 60_000,
+  maxHistoryEvents: 2_000,
 } as const;
 
 const customDataSchema = z
@@ -48,6 +49,8 @@ export const pollingInputSchema = z
     reportInterval: durationSchema.optional(),
     /** Limit for one status read attempt, including its retries' network waits. */
     attemptTimeout: durationSchema.optional(),
+    /** Continue as new once a run's history has this many events (the server may suggest it earlier). */
+    maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').optional(),
   })
   .transform((p) => ({
     initialIntervalMs: p.initialInterval ?? DEFAULT_POLLING.initialIntervalMs,
@@ -56,6 +59,7 @@ export const pollingInputSchema = z
     timeoutMs: p.timeout ?? DEFAULT_POLLING.timeoutMs,
     reportIntervalMs: p.reportInterval ?? DEFAULT_POLLING.reportIntervalMs,
     attemptTimeoutMs: p.attemptTimeout ?? DEFAULT_POLLING.attemptTimeoutMs,
+    maxHistoryEvents: p.maxHistoryEvents ?? DEFAULT_POLLING.maxHistoryEvents,
   }))
   .refine((p) => p.maximumIntervalMs >= p.initialIntervalMs, {
     message: 'maximumInterval must be at least initialInterval',
@@ -79,7 +83,9 @@ export type ExportSnapshotParams = Omit<z.output<typeof exportSnapshotInputSchem
   polling: PollingSettings;
 };
 
-export function parseExportSnapshotInput(raw: unknown): { ok: true; value: ExportSnapshotParams } | { ok: false; message: string } {
+export function parseExportSnapshotInput(
+  raw: unknown
+): { ok: true; value: ExportSnapshotParams } | { ok: false; message: string } {
   const parsed = exportSnapshotInputSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, message: describeIssues(parsed.error.issues) };
   const polling = parsed.data.polling ?? pollingInputSchema.parse({});

@@ -36,9 +36,6 @@ export interface ExportResumeState {
   continuedAsNew: number;
 }
 
-/** History length at which a run continues as new, unless the server suggests it earlier. */
-export const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
-
 /**
  * Exports one Atlas snapshot to a bucket: creates the export job (idempotently), waits durably for a
  * terminal state, signals `exportCompleted` to `notify.workflowId`, and returns the completion. `Failed`,
@@ -46,7 +43,10 @@ export const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
  *
  * @param resume internal: the state carried across continue-as-new; callers never pass it.
  */
-export async function exportSnapshot(input: ExportSnapshotInput, resume?: ExportResumeState): Promise<ExportCompletion> {
+export async function exportSnapshot(
+  input: ExportSnapshotInput,
+  resume?: ExportResumeState
+): Promise<ExportCompletion> {
   const info = workflowInfo();
   const startedAtMs = resume?.startedAtMs ?? info.startTime.getTime();
   const progress: ExportProgress = {
@@ -114,7 +114,7 @@ export async function exportSnapshot(input: ExportSnapshotInput, resume?: Export
   progress.phase = 'polling';
   while (!TERMINAL_EXPORT_JOB_STATES.has(status.state)) {
     const current = workflowInfo();
-    if (current.continueAsNewSuggested || current.historyLength >= CONTINUE_AS_NEW_AFTER_EVENTS) {
+    if (current.continueAsNewSuggested || current.historyLength >= params.polling.maxHistoryEvents) {
       await continueAsNew<typeof exportSnapshot>(input, {
         status,
         polls,
@@ -241,7 +241,11 @@ function completionOf(
 }
 
 /** Signals the listener, if any. A listener that is gone is recorded, not fatal: the result still stands. */
-async function notify(params: ExportSnapshotParams, progress: ExportProgress, completion: ExportCompletion): Promise<void> {
+async function notify(
+  params: ExportSnapshotParams,
+  progress: ExportProgress,
+  completion: ExportCompletion
+): Promise<void> {
   if (!params.notify || !progress.notify) return;
   progress.phase = 'notifying';
   try {

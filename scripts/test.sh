@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is missing, then typecheck, lint and the test suites
+# against a real Temporal dev server (started by test/helpers/global-setup.ts) and the Atlas simulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+# Resolve (or install) the Temporal CLI once, before vitest starts its workers.
+TEMPORAL_CLI_PATH="$(npx tsx scripts/resolve-temporal-cli.ts)"
+export TEMPORAL_CLI_PATH
+echo "Temporal CLI: $TEMPORAL_CLI_PATH ($("$TEMPORAL_CLI_PATH" --version))"
+echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
+echo "== lint"; npx eslint . && npx prettier --check . >/dev/null
+echo "== tests"; npx vitest run "$@"

@@ -1,0 +1,114 @@
+import { type Fault, type LoggedOperation } from './types';
+
+/** What a fault is matched against. */
+export interface FaultTarget {
+  operation: LoggedOperation;
+  method: string;
+  path: string;
+}
+
+interface QueuedFault {
+  fault: Fault;
+  remaining: number;
+}
+
+/** Injected faults, consumed in order by the requests they match. */
+export class FaultQueue {
+  private queue: QueuedFault[] = [];
+
+  /** Appends faults to the queue. */
+  add(...faults: Fault[]): void {
+    for (const fault of faults) {
+      const remaining = fault.times ?? 1;
+      if (remaining > 0) this.queue.push({ fault: { ...fault }, remaining });
+    }
+  }
+
+  /** Removes every queued fault. */
+  clear(): void {
+    this.queue = [];
+  }
+
+  /** Faults still queued, with the number of requests each will still affect. */
+  pending(): { fault: Fault; remaining: number }[] {
+    return this.queue.map((q) => ({ fault: { ...q.fault }, remaining: q.remaining }));
+  }
+
+  /** Consumes one use of the first fault matching `target`. */
+  take(target: FaultTarget): Fault | undefined {
+    const index = this.queue.findIndex((q) => matches(q.fault, target));
+    if (index === -1) return undefined;
+    const entry = this.queue[index];
+    if (entry === undefined) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) this.queue.splice(index, 1);
+    return entry.fault;
+  }
+}
+
+function matches(fault: Fault, target: FaultTarget): boolean {
+  const operation = fault.operation ?? 'any';
+  if (operation !== 'any' && operation !== target.operation) return false;
+  if (fault.method !== undefined && fault.method.toUpperCase() !== target.method.toUpperCase()) return false;
+  if (fault.pathIncludes !== undefined && !target.path.includes(fault.pathIncludes)) return false;
+  return true;
+}
+
+/** Label of an applied fault for the request log. */
+export function faultLabel(fault: Fault): string {
+  switch (fault.kind) {
+    case 'status':
+      return `status:${fault.status ?? 500}`;
+    case 'reset':
+      return fault.afterHandling === true ? 'reset:afterHandling' : 'reset';
+    default:
+      return fault.kind;
+  }
+}
+
+/** Cuts serialized JSON in half so it no longer parses. */
+export function truncateJson(text: string): string {
+  return text.length < 2 ? '{' : text.slice(0, Math.floor(text.length / 2));
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mapItems(body: unknown, mapItem: (item: Json) => Json): unknown {
+  if (!isObject(body)) return body;
+  if (Array.isArray(body.results)) {
+    return { ...body, results: body.results.map((item: unknown) => (isObject(item) ? mapItem(item) : item)) };
+  }
+  return mapItem(body);
+}
+
+/** Gives typed fields of a response the wrong JSON types (`state: 42`, `exportedCollections: "many"`, ...). */
+export function driftBody(body: unknown): unknown {
+  const drifted = mapItems(body, (item) => {
+    const out: Json = { ...item };
+    if ('state' in out) out.state = 42;
+    if ('exportStatus' in out) out.exportStatus = { exportedCollections: 'many', totalCollections: 'all' };
+    if ('components' in out) out.components = 'shards';
+    if ('status' in out) out.status = 42;
+    if ('createdAt' in out) out.createdAt = 1_700_000_000;
+    if ('_id' in out) out._id = 42;
+    if ('access_token' in out) out.access_token = 42;
+    if ('expires_in' in out) out.expires_in = 'soon';
+    return out;
+  });
+  if (isObject(drifted) && Array.isArray(drifted.results)) return { ...drifted, totalCount: 'many' };
+  return drifted;
+}
+
+/** Replaces states with values Atlas never sends: `Paused` for export jobs, `paused` for snapshots. */
+export function unknownStateBody(body: unknown): unknown {
+  return mapItems(body, (item) => {
+    const out: Json = { ...item };
+    if ('state' in out) out.state = 'Paused';
+    if ('status' in out) out.status = 'paused';
+    return out;
+  });
+}

@@ -1,0 +1,252 @@
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AtlasApiError,
+  AtlasClient,
+  AtlasNetworkError,
+  AtlasResponseValidationError,
+  ATLAS_MEDIA_TYPE,
+  parseRetryAfter,
+} from '../../src/atlas';
+import { parseDigestChallenge } from '../../src/atlas/auth';
+import {
+  startSimulatedAtlas,
+  TEST_API_KEY,
+  TEST_SERVICE_ACCOUNT,
+  TEST_SECRETS,
+  type SimulatedAtlas,
+} from '../helpers/atlas';
+
+let atlas: SimulatedAtlas;
+
+beforeAll(async () => {
+  atlas = await startSimulatedAtlas({ tokenTtlSeconds: 3600 });
+});
+afterEach(() => atlas.sim.clearFaults());
+afterAll(async () => {
+  await atlas?.close();
+});
+
+const g = () => atlas.fixtures.groupId;
+const c = () => atlas.fixtures.clusterName;
+
+describe('AtlasClient against the simulator', () => {
+  it('creates, reads and lists export jobs with digest auth, answering the challenge once per nonce', async () => {
+    const client = atlas.client(TEST_API_KEY);
+    const snapshotId = atlas.sim.addSnapshot(g(), c(), { status: 'completed' });
+    const before = atlas.sim.requests.length;
+    const job = await client.createExportJob(g(), c(), {
+      snapshotId,
+      exportBucketId: atlas.fixtures.exportBucketId,
+      customData: [{ key: 'k', value: 'v' }],
+    });
+    expect(job.state).toBe('Queued');
+    expect(job.snapshotId).toBe(snapshotId);
+    const read = await client.getExportJob(g(), c(), job.id);
+    expect(read.id).toBe(job.id);
+    const listed = await client.listExportJobs(g(), c());
+    expect(listed.map((j) => j.id)).toContain(job.id);
+
+    const log = atlas.sim.requests.slice(before);
+    // One challenge round trip (401), then the nonce is reused with an increasing nc.
+    expect(log.filter((r) => r.status === 401)).toHaveLength(1);
+    expect(log.filter((r) => r.status === 200).every((r) => r.auth === 'digest')).toBe(true);
+    expect(log.filter((r) => r.status === 200)).toHaveLength(3);
+  });
+
+  it('reads snapshots', async () => {
+    const client = atlas.client();
+    const snapshots = await client.listSnapshots(g(), c());
+    expect(snapshots.length).toBeGreaterThan(0);
+    const one = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId);
+    expect(one.id).toBe(atlas.fixtures.snapshotId);
+    expect(one.status).toBe('completed');
+  });
+
+  it('uses one OAuth token for many calls with a service account', async () => {
+    const client = atlas.client(TEST_SERVICE_ACCOUNT);
+    const before = atlas.sim.requests.length;
+    for (let i = 0; i < 5; i++) await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId);
+    const log = atlas.sim.requests.slice(before);
+    expect(log.filter((r) => r.operation === 'oauthToken')).toHaveLength(1);
+    expect(log.filter((r) => r.operation === 'getSnapshot').every((r) => r.auth === 'bearer' && r.status === 200)).toBe(
+      true
+    );
+  });
+
+  it('renews a short-lived OAuth token before it expires', async () => {
+    const shortLived = await startSimulatedAtlas({ tokenTtlSeconds: 1 });
+    try {
+      const client = shortLived.client(TEST_SERVICE_ACCOUNT);
+      await client.getSnapshot(
+        shortLived.fixtures.groupId,
+        shortLived.fixtures.clusterName,
+        shortLived.fixtures.snapshotId
+      );
+      await new Promise((r) => setTimeout(r, 1_200));
+      await client.getSnapshot(
+        shortLived.fixtures.groupId,
+        shortLived.fixtures.clusterName,
+        shortLived.fixtures.snapshotId
+      );
+      const tokens = shortLived.sim.requests.filter((r) => r.operation === 'oauthToken');
+      expect(tokens).toHaveLength(2);
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it('rejects wrong digest credentials with a typed 401', async () => {
+    const client = atlas.client({ mode: 'api-key', publicKey: TEST_SECRETS.publicKey, privateKey: 'wrong' });
+    const err = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AtlasApiError);
+    expect((err as AtlasApiError).status).toBe(401);
+    expect((err as AtlasApiError).message).not.toContain('wrong');
+  });
+
+  it('rejects a wrong service-account secret with a typed 401 from the token endpoint', async () => {
+    const client = atlas.client({ mode: 'service-account', clientId: TEST_SECRETS.clientId, clientSecret: 'nope' });
+    const err = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AtlasApiError);
+    expect((err as AtlasApiError).status).toBe(401);
+    expect((err as AtlasApiError).path).toBe('/api/oauth/token');
+  });
+
+  it('maps error bodies to AtlasApiError with errorCode, detail and Retry-After', async () => {
+    const client = atlas.client();
+    const notFound = await client
+      .getExportJob(g(), 'no-such-cluster', 'aaaaaaaaaaaaaaaaaaaaaaaa')
+      .catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(AtlasApiError);
+    expect((notFound as AtlasApiError).status).toBe(404);
+    expect((notFound as AtlasApiError).errorCode).toBe('CLUSTER_NOT_FOUND');
+    expect((notFound as AtlasApiError).detail).toContain('no-such-cluster');
+
+    atlas.sim.injectFaults({
+      operation: 'getSnapshot',
+      kind: 'status',
+      status: 429,
+      errorCode: 'RATE_LIMITED',
+      retryAfterSeconds: 7,
+    });
+    const limited = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+    expect((limited as AtlasApiError).status).toBe(429);
+    expect((limited as AtlasApiError).retryAfterMs).toBe(7_000);
+  });
+
+  it('turns malformed and drifted bodies into AtlasResponseValidationError naming the field', async () => {
+    const client = atlas.client();
+    atlas.sim.injectFaults({ operation: 'getSnapshot', kind: 'malformed' });
+    const malformed = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+    expect(malformed).toBeInstanceOf(AtlasResponseValidationError);
+    expect((malformed as Error).message).toContain('not valid JSON');
+
+    const job = (await client.listExportJobs(g(), c()))[0]!;
+    atlas.sim.injectFaults({ operation: 'getExportJob', kind: 'schemaDrift' });
+    const drifted = await client.getExportJob(g(), c(), job.id).catch((e: unknown) => e);
+    expect(drifted).toBeInstanceOf(AtlasResponseValidationError);
+    expect((drifted as AtlasResponseValidationError).issues.length).toBeGreaterThan(0);
+  });
+
+  it('keeps an unknown state as an open string', async () => {
+    const client = atlas.client();
+    const job = (await client.listExportJobs(g(), c()))[0]!;
+    atlas.sim.injectFaults({ operation: 'getExportJob', kind: 'unknownState' });
+    const read = await client.getExportJob(g(), c(), job.id);
+    expect(read.state).toBe('Paused');
+  });
+
+  it('turns resets and timeouts into AtlasNetworkError', async () => {
+    const client = new AtlasClient({ baseUrl: atlas.sim.url, credentials: TEST_API_KEY, timeoutMs: 500 });
+    try {
+      atlas.sim.injectFaults({ operation: 'getSnapshot', kind: 'reset' });
+      const reset = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+      expect(reset).toBeInstanceOf(AtlasNetworkError);
+      expect((reset as AtlasNetworkError).timedOut).toBe(false);
+
+      atlas.sim.injectFaults({ operation: 'getSnapshot', kind: 'delay', delayMs: 2_000 });
+      const slow = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+      expect(slow).toBeInstanceOf(AtlasNetworkError);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('pagination', () => {
+  it('collects every page of a list longer than one page (501 jobs, 500 a page)', async () => {
+    const client = atlas.client();
+    atlas.sim.addCluster(g(), 'paged');
+    const created = new Set<string>();
+    for (let i = 0; i < 501; i++) {
+      const snapshotId = atlas.sim.addSnapshot(g(), 'paged', { status: 'completed' });
+      const job = await client.createExportJob(g(), 'paged', {
+        snapshotId,
+        exportBucketId: atlas.fixtures.exportBucketId,
+      });
+      created.add(job.id);
+    }
+    const before = atlas.sim.requests.length;
+    const listed = await client.listExportJobs(g(), 'paged');
+    expect(new Set(listed.map((j) => j.id))).toEqual(created);
+    const pages = atlas.sim.requests.slice(before).filter((r) => r.operation === 'listExportJobs');
+    expect(pages.map((r) => r.query.pageNum)).toEqual(['1', '2']);
+  }, 60_000);
+
+  it('follows a next link on its own origin only, so credentials never go to a host a link names', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('pageNum') ?? '1');
+      const job = (n: number) => ({
+        id: n.toString(16).padStart(24, '0'),
+        state: 'Successful',
+        exportBucketId: 'b'.repeat(24),
+      });
+      const next =
+        'https://elsewhere.invalid/api/atlas/v2/groups/x/clusters/c/backup/exports?pageNum=2&itemsPerPage=500';
+      const body =
+        page === 1 ? { results: [job(1)], links: [{ rel: 'next', href: next }] } : { results: [job(2)], links: [] };
+      res.writeHead(200, { 'content-type': ATLAS_MEDIA_TYPE });
+      res.end(JSON.stringify(body));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const client = new AtlasClient({ baseUrl: `http://127.0.0.1:${port}`, credentials: TEST_API_KEY });
+    try {
+      const jobs = await client.listExportJobs('a'.repeat(24), 'c');
+      expect(jobs.map((j) => j.id)).toEqual(['1'.padStart(24, '0'), '2'.padStart(24, '0')]);
+      expect(seen[1]).toBe('/api/atlas/v2/groups/x/clusters/c/backup/exports?pageNum=2&itemsPerPage=500');
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('helpers', () => {
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('55')).toBe(55_000);
+    expect(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 10)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(10_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+
+  it('parses the digest challenge Atlas sends', () => {
+    const c = parseDigestChallenge(
+      'Digest realm="MMS Public API", domain="", nonce="abc/def+==", algorithm=MD5, qop="auth", stale=false'
+    );
+    expect(c).toEqual({
+      realm: 'MMS Public API',
+      nonce: 'abc/def+==',
+      opaque: undefined,
+      algorithm: 'MD5',
+      qop: 'auth',
+      stale: false,
+    });
+    expect(parseDigestChallenge('Bearer realm="x"')).toBeUndefined();
+  });
+});

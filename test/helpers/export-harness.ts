@@ -1,0 +1,107 @@
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { ExportSnapshotInput } from '../../src/shared/export-contract';
+import { exportSnapshot } from '../../src/workflows';
+import { startSimulatedAtlas, type SimulatedAtlas } from './atlas';
+import { connectTemporal, startTestWorker, uniqueId, type TemporalTestContext, type TestWorker } from './temporal';
+
+/** Fast polling for a simulator running 600× real time. */
+export const FAST_POLLING = {
+  initialInterval: 100,
+  maximumInterval: 400,
+  backoffCoefficient: 1.5,
+  timeout: '2m',
+  reportInterval: 300,
+  attemptTimeout: '10s',
+} as const;
+
+/** Shortcuts shared by the workflow suites: inputs on fresh snapshots, starts, and what Atlas saw. */
+export class ExportHarness {
+  constructor(
+    readonly temporal: TemporalTestContext,
+    readonly atlas: SimulatedAtlas,
+    readonly taskQueue: string
+  ) {}
+
+  input(overrides: Partial<ExportSnapshotInput> = {}): ExportSnapshotInput {
+    const f = this.atlas.fixtures;
+    return {
+      groupId: f.groupId,
+      clusterName: f.clusterName,
+      snapshotId: f.snapshotId,
+      exportBucketId: f.exportBucketId,
+      polling: FAST_POLLING,
+      ...overrides,
+    };
+  }
+
+  /** A fresh completed snapshot, so exports in different tests never contend for one snapshot. */
+  freshSnapshot(clusterName = this.atlas.fixtures.clusterName): string {
+    return this.atlas.sim.addSnapshot(this.atlas.fixtures.groupId, clusterName, { status: 'completed' });
+  }
+
+  start(args: unknown, taskQueue = this.taskQueue): Promise<WorkflowHandle<typeof exportSnapshot>> {
+    return this.temporal.client.workflow.start(exportSnapshot, {
+      taskQueue,
+      workflowId: uniqueId('export'),
+      args: [args as ExportSnapshotInput],
+    });
+  }
+
+  /** Jobs in the simulator tagged with this workflow id. */
+  jobsOf(workflowId: string) {
+    return this.atlas.sim.exportJobs().filter((j) => j.customData.some((c) => c.value === workflowId));
+  }
+
+  /** Simulator requests of one operation that concern this snapshot (in the path or the body). */
+  requestsFor(snapshotId: string, operation: string) {
+    return this.atlas.sim.requests.filter(
+      (r) =>
+        r.operation === operation && (JSON.stringify(r.body ?? '').includes(snapshotId) || r.path.includes(snapshotId))
+    );
+  }
+}
+
+/** The `ApplicationFailure` a workflow failed with, unwrapped from its `ActivityFailure` if any. */
+export async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
+  const err: unknown = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause = (err as WorkflowFailedError).cause;
+  if (cause instanceof ActivityFailure) cause = cause.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+/** What a workflow suite shares: a Temporal connection, a simulator and one in-process worker. */
+export interface ExportSuite {
+  temporal: TemporalTestContext;
+  atlas: SimulatedAtlas;
+  worker: TestWorker;
+  h: ExportHarness;
+}
+
+/**
+ * Registers the hooks of a workflow suite: connect, start the simulator and a worker before all tests, clear
+ * injected faults after each (they are consumed by the next matching requests, whichever test sent them), and
+ * shut everything down after all. Fields are filled in by `beforeAll`.
+ */
+export function useExportSuite(): ExportSuite {
+  const suite = {} as ExportSuite;
+  beforeAll(async () => {
+    suite.temporal = await connectTemporal();
+    suite.atlas = await startSimulatedAtlas();
+    suite.worker = await startTestWorker(suite.temporal, suite.atlas.client());
+    suite.h = new ExportHarness(suite.temporal, suite.atlas, suite.worker.taskQueue);
+  });
+  afterEach(() => suite.atlas?.sim.clearFaults());
+  afterAll(async () => {
+    await suite.worker?.stop();
+    await suite.atlas?.close();
+    await suite.temporal?.close();
+  });
+  return suite;
+}

@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startDevServer } from '../../src/dev/dev-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalDbFile: string;
+  }
+}
+
+/**
+ * One Temporal dev server (the real `temporal` CLI, SQLite on disk) for the whole test run. Each test
+ * file uses its own task queues and workflow ids, so files can share it.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = mkdtempSync(join(tmpdir(), 'aeo-temporal-'));
+  const dbFilename = join(dir, 'temporal.sqlite');
+  const server = await startDevServer({ dbFilename });
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalDbFile', dbFilename);
+  console.log(`[global-setup] Temporal dev server on ${server.address} (db ${dbFilename})`);
+  return async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { AtlasClient } from '../../src/atlas';
+import { createExportWorker } from '../../src/temporal/create-worker';
+
+export const NAMESPACE = 'default';
+
+let bundlePromise: Promise<WorkflowBundle> | undefined;
+/** The product's workflows plus test fixtures, bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundlePromise ??= bundleWorkflowCode({
+    workflowsPath: resolve(__dirname, '../fixtures/workflows.ts'),
+    logger: quietLogger,
+  });
+  return bundlePromise;
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface TemporalTestContext {
+  client: Client;
+  nativeConnection: NativeConnection;
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Connects to the dev server that global setup started. */
+export async function connectTemporal(): Promise<TemporalTestContext> {
+  // Keep test output to warnings; must happen before the first worker or native connection exists.
+  Runtime.install({
+    logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as 'WARN' | 'INFO' | undefined) ?? 'ERROR'),
+  });
+  const address = inject('temporalAddress');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const client = new Client({ connection, namespace: NAMESPACE });
+  return {
+    client,
+    nativeConnection,
+    address,
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+/** Starts an export worker on its own task queue; `stop()` shuts it down and waits. */
+export interface TestWorker {
+  worker: Worker;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(
+  ctx: TemporalTestContext,
+  atlas: AtlasClient,
+  taskQueue = uniqueId('tq')
+): Promise<TestWorker> {
+  const worker = await createExportWorker({
+    connection: ctx.nativeConnection,
+    namespace: NAMESPACE,
+    taskQueue,
+    atlas,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}

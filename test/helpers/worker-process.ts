@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/** The real worker entry point (`src/worker.ts`) in a child process, as production runs it. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the worker logged that it is running. */
+  ready(): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/worker.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return {
+    child,
+    output: () => output,
+    async ready() {
+      const deadline = Date.now() + 60_000;
+      while (!/state: 'RUNNING'|"RUNNING"|Worker state changed.*RUNNING/.test(output)) {
+        if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`worker not running after 60 s:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async kill(signal) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}

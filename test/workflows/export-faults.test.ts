@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import type { Fault } from '../../src/simulator';
+import { FailureType } from '../../src/shared/failure-types';
+import { failureOf, useExportSuite } from '../helpers/export-harness';
+import { fetchHistoryStats } from '../helpers/history';
+import { startTestWorker } from '../helpers/temporal';
+
+const suite = useExportSuite();
+
+describe('retryable Atlas errors recover with exactly one job', () => {
+  it.each([
+    ['500 UNEXPECTED_ERROR', { kind: 'status', status: 500, errorCode: 'UNEXPECTED_ERROR' }],
+    ['502', { kind: 'status', status: 502 }],
+    ['503 with Retry-After', { kind: 'status', status: 503, errorCode: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 }],
+    ['connection reset', { kind: 'reset' }],
+  ] as [string, Fault][])('create answered %s twice, then success', async (_label, fault) => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults({ ...fault, operation: 'createExportJob', times: 2 });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const result = await handle.result();
+    expect(result.state).toBe('Successful');
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+    const stats = await fetchHistoryStats(handle);
+    expect(stats.activities.createExportJob?.attempts).toBe(3);
+  });
+
+  it('status reads answered 500 and 504 recover and keep polling', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults(
+      { operation: 'getExportJob', kind: 'status', status: 500, times: 2 },
+      { operation: 'getExportJob', kind: 'status', status: 504, times: 1 }
+    );
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    expect((await handle.result()).state).toBe('Successful');
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+    const failedReads = suite.h
+      .requestsFor(suite.h.jobsOf(handle.workflowId)[0]!.id, 'getExportJob')
+      .filter((r) => r.status >= 500);
+    expect(failedReads).toHaveLength(3);
+  });
+
+  it('429 with Retry-After waits at least that long before the next attempt', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults({
+      operation: 'createExportJob',
+      kind: 'status',
+      status: 429,
+      errorCode: 'RATE_LIMITED_TOKEN_BUCKET',
+      retryAfterSeconds: 2,
+    });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    expect((await handle.result()).state).toBe('Successful');
+    const posts = suite.h.requestsFor(snapshotId, 'createExportJob');
+    expect(posts.map((p) => p.status)).toEqual([429, 200]);
+    expect(posts[1]!.at.getTime() - posts[0]!.at.getTime()).toBeGreaterThanOrEqual(2_000);
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+  });
+
+  it('429 without Retry-After backs off by the jittered fallback (≥ 7.5 s), not at once', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults({
+      operation: 'createExportJob',
+      kind: 'status',
+      status: 429,
+      errorCode: 'RATE_LIMITED',
+    });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    expect((await handle.result()).state).toBe('Successful');
+    const posts = suite.h.requestsFor(snapshotId, 'createExportJob');
+    expect(posts.map((p) => p.status)).toEqual([429, 200]);
+    expect(posts[1]!.at.getTime() - posts[0]!.at.getTime()).toBeGreaterThanOrEqual(7_500);
+  }, 60_000);
+
+  it('409 while another export of the snapshot is active: retried until it can create its own', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    // Someone else's export of the same snapshot (no idempotency tag of ours) is running.
+    const other = await suite.atlas
+      .client()
+      .createExportJob(suite.atlas.fixtures.groupId, suite.atlas.fixtures.clusterName, {
+        snapshotId,
+        exportBucketId: suite.atlas.fixtures.exportBucketId,
+      });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const result = await handle.result();
+    expect(result.state).toBe('Successful');
+    expect(result.exportJobId).not.toBe(other.id);
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+    const statuses = suite.h.requestsFor(snapshotId, 'createExportJob').map((r) => r.status);
+    expect(statuses).toContain(409);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(2); // the other party's and ours
+  });
+
+  it('a create that took effect but whose response was lost is adopted, not repeated', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'reset', afterHandling: true });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const result = await handle.result();
+    expect(result.state).toBe('Successful');
+    const jobs = suite.h.jobsOf(handle.workflowId);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.id).toBe(result.exportJobId);
+    // One POST (lost), then the retry found the tagged job in the list and never posted again.
+    expect(suite.h.requestsFor(snapshotId, 'createExportJob')).toHaveLength(1);
+  });
+});
+
+describe('non-retryable Atlas errors fail fast after one attempt', () => {
+  it.each([
+    [400, 'VALIDATION_ERROR', 'createExportJob'],
+    [403, 'ACCESS_FORBIDDEN', 'listExportJobs'],
+    [404, 'EXPORT_BUCKET_NOT_FOUND', 'createExportJob'],
+    [406, 'INVALID_VERSION', 'createExportJob'],
+    [410, 'VERSION_GONE', 'listExportJobs'],
+  ] as const)('%i %s on %s', async (status, errorCode, operation) => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults({ operation, kind: 'status', status, errorCode });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(errorCode);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(String(status));
+    expect(failure.message).toContain('To fix:');
+    const stats = await fetchHistoryStats(handle);
+    expect(stats.activities.createExportJob?.attempts).toBe(1);
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(0);
+  });
+
+  it('404 CLUSTER_NOT_FOUND from the real lookup of an unknown cluster', async () => {
+    const handle = await suite.h.start(suite.h.input({ clusterName: 'no-such-cluster' }));
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe('CLUSTER_NOT_FOUND');
+    expect(failure.message).toMatch(/check groupId, clusterName/);
+    expect((await fetchHistoryStats(handle)).activities.createExportJob?.attempts).toBe(1);
+  });
+
+  it('401 when the worker holds wrong credentials, without echoing them', async () => {
+    const badWorker = await startTestWorker(
+      suite.temporal,
+      suite.atlas.client({
+        mode: 'api-key',
+        publicKey: 'testpubkey',
+        privateKey: 'WRONG-PRIVATE-KEY-should-not-appear',
+      })
+    );
+    try {
+      const handle = await suite.h.start(suite.h.input({ snapshotId: suite.h.freshSnapshot() }), badWorker.taskQueue);
+      const failure = await failureOf(handle);
+      expect(failure.type).toMatch(/^(UNEXPECTED_ERROR|USER_UNAUTHORIZED|HTTP_401)$/);
+      expect(failure.message).toContain('401');
+      expect(failure.message).toContain('ATLAS_PUBLIC_KEY');
+      const history = JSON.stringify((await handle.fetchHistory()).events);
+      expect(history).not.toContain('WRONG-PRIVATE-KEY');
+      expect((await fetchHistoryStats(handle)).activities.createExportJob?.attempts).toBe(1);
+    } finally {
+      await badWorker.stop();
+    }
+  });
+
+  it('a status body that drifted from the schema fails fast as AtlasResponseSchemaMismatch', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults({ operation: 'getExportJob', kind: 'schemaDrift' });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(FailureType.AtlasResponseSchemaMismatch);
+    expect(failure.nonRetryable).toBe(true);
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+  });
+});
+
+describe('invalid input is rejected before any Atlas request', () => {
+  it.each([
+    ['groupId', { groupId: 'not-hex' }, 'input.groupId'],
+    ['snapshotId', { snapshotId: '5f0c1e2d3b4a5968778695a' }, 'input.snapshotId'],
+    ['clusterName', { clusterName: '-bad name' }, 'input.clusterName'],
+    ['customData', { customData: [{ key: '', value: 'x' }] }, 'input.customData[0].key'],
+    ['polling interval', { polling: { initialInterval: 'soon' } }, 'input.polling.initialInterval'],
+    ['polling order', { polling: { initialInterval: '5m', maximumInterval: '1m' } }, 'input.polling.maximumInterval'],
+    ['unknown field', { exportBucket: 'typo' }, 'exportBucket'],
+  ])('%s', async (_label, overrides, fieldInMessage) => {
+    const before = suite.atlas.sim.requests.length;
+    const handle = await suite.h.start({ ...suite.h.input(), ...overrides });
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(FailureType.InvalidExportInput);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(fieldInMessage);
+    expect(failure.message).toContain('nothing was sent to Atlas');
+    expect(suite.atlas.sim.requests.length).toBe(before);
+    expect((await fetchHistoryStats(handle)).activities).toEqual({});
+  });
+
+  it('a missing required field is named', async () => {
+    const { exportBucketId: _omit, ...rest } = suite.h.input();
+    const failure = await failureOf(await suite.h.start(rest));
+    expect(failure.type).toBe(FailureType.InvalidExportInput);
+    expect(failure.message).toContain('input.exportBucketId');
+  });
+});
