@@ -10,6 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { TERMINAL_EXPORT_JOB_STATES } from '../shared/atlas-vocabulary';
 import {
@@ -140,7 +141,12 @@ export async function exportSnapshot(
       progress.polls = polls;
       record(params, progress, status);
     } catch (err) {
-      if (!(err instanceof ActivityFailure && err.cause instanceof TimeoutFailure)) throw err;
+      // The deadline is the activity's schedule-to-close timeout: it ends in a TimeoutFailure mid-attempt, or
+      // with the last attempt's failure and retry state TIMEOUT when the next retry would pass it.
+      const pastDeadline =
+        err instanceof ActivityFailure &&
+        (err.retryState === RetryState.TIMEOUT || err.cause instanceof TimeoutFailure);
+      if (!pastDeadline) throw err;
       deadlineHit = true;
       break;
     }

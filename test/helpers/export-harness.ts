@@ -1,4 +1,8 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ExportSnapshotInput } from '../../src/shared/export-contract';
@@ -41,7 +45,10 @@ export class ExportHarness {
     return this.atlas.sim.addSnapshot(this.atlas.fixtures.groupId, clusterName, { status: 'completed' });
   }
 
-  start(args: unknown, taskQueue = this.taskQueue): Promise<WorkflowHandle<typeof exportSnapshot>> {
+  start(
+    args: unknown,
+    taskQueue = this.taskQueue
+  ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof exportSnapshot>> {
     return this.temporal.client.workflow.start(exportSnapshot, {
       taskQueue,
       workflowId: uniqueId('export'),

@@ -119,6 +119,45 @@ describe('exportSnapshot against the Atlas simulator', () => {
     expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
   });
 
+  it('stops waiting at the polling deadline: signals the last state, then fails with ExportDeadlineExceeded', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 100 * 3600_000 }, { snapshotId });
+    const listener = await suite.temporal.client.workflow.start(exportListener, {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('listener'),
+      args: [1],
+    });
+    const handle = await suite.h.start(
+      suite.h.input({
+        snapshotId,
+        notify: { workflowId: listener.workflowId },
+        polling: { ...FAST_POLLING, timeout: '3s' },
+      })
+    );
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(FailureType.ExportDeadlineExceeded);
+    expect(failure.message).toContain('InProgress');
+    expect(failure.message).toContain('may still be running');
+    const [signalled] = await listener.result();
+    expect(signalled).toMatchObject({ state: 'InProgress', terminal: false });
+    // The Atlas job is still there, and was not duplicated.
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+  });
+
+  it('tells the listener when the job could not be created at all', async () => {
+    const listener = await suite.temporal.client.workflow.start(exportListener, {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('listener'),
+      args: [1],
+    });
+    const handle = await suite.h.start(
+      suite.h.input({ clusterName: 'no-such-cluster', notify: { workflowId: listener.workflowId } })
+    );
+    expect((await failureOf(handle)).type).toBe('CLUSTER_NOT_FOUND');
+    const [signalled] = await listener.result();
+    expect(signalled).toMatchObject({ state: 'CreateFailed', exportJobId: null, terminal: false });
+  });
+
   it('continues as new on long exports, carrying the job id and progress', async () => {
     const snapshotId = suite.h.freshSnapshot();
     // A 6-hour export with 400 collections, time-scaled; report every progress change to grow history fast.

@@ -1,0 +1,125 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { exportListener } from '../fixtures/listener-workflow';
+import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
+import { uniqueId, workflowBundle } from '../helpers/temporal';
+
+/**
+ * Determinism guard: every history recorded from a released workflow version (test/histories/*.json) must
+ * replay against the current workflow code. A change that alters the command sequence fails here, and needs
+ * `patched()` before it ships. Record new histories with `RECORD_HISTORIES=1 npx vitest run test/workflows/replay.test.ts`.
+ */
+const HISTORY_DIR = resolve(__dirname, '..', 'histories');
+const RECORD = process.env.RECORD_HISTORIES === '1';
+/** Bump when the workflow changes in a way that deserves a new set of recorded histories. */
+const WORKFLOW_VERSION = 'v1';
+
+interface RecordedHistory {
+  workflowId: string;
+  scenario: string;
+  history: unknown;
+}
+
+function recorded(): { file: string; content: RecordedHistory }[] {
+  return readdirSync(HISTORY_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, content: JSON.parse(readFileSync(join(HISTORY_DIR, file), 'utf8')) as RecordedHistory }));
+}
+
+describe('replay of recorded exportSnapshot histories', () => {
+  const histories = recorded();
+
+  it('has recorded histories for every outcome', () => {
+    const scenarios = histories.map((h) => h.content.scenario);
+    for (const s of ['successful', 'failed', 'continued-as-new', 'invalid-input', 'create-rejected', 'deadline']) {
+      expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
+    }
+  });
+
+  it.each(histories.map((h) => [h.file, h.content] as const))(
+    '%s replays deterministically',
+    async (_file, content) => {
+      await Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle(), replayName: content.scenario },
+        historyFromJSON(content.history),
+        content.workflowId
+      );
+    }
+  );
+
+  it('a history from different workflow code fails replay (the guard can fail)', async () => {
+    const success = histories.find((h) => h.content.scenario === 'successful');
+    expect(success).toBeDefined();
+    const tampered = JSON.parse(JSON.stringify(success!.content.history)) as {
+      events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+    };
+    const scheduled = tampered.events.find((e) => e.activityTaskScheduledEventAttributes);
+    scheduled!.activityTaskScheduledEventAttributes!.activityType!.name = 'someOtherActivity';
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, historyFromJSON(tampered), 'tampered')
+    ).rejects.toThrow(/[Nn]ondeterminis|DeterminismViolation/);
+  });
+});
+
+describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
+  const suite = useExportSuite();
+
+  async function save(scenario: string, handle: WorkflowHandle): Promise<void> {
+    await handle.result().catch(() => undefined);
+    const history = await handle.fetchHistory();
+    const file = join(HISTORY_DIR, `exportSnapshot-${WORKFLOW_VERSION}-${scenario}.json`);
+    const content = { workflowId: handle.workflowId, scenario, history: JSON.parse(historyToJSON(history)) as unknown };
+    writeFileSync(file, `${JSON.stringify(content, null, 1)}\n`);
+  }
+
+  it('records one history per outcome', async () => {
+    const { h, atlas, temporal, worker } = suite;
+    const listener = await temporal.client.workflow.start(exportListener, {
+      taskQueue: worker.taskQueue,
+      workflowId: uniqueId('listener'),
+      args: [1],
+    });
+    await save(
+      'successful',
+      await h.start(h.input({ snapshotId: h.freshSnapshot(), notify: { workflowId: listener.workflowId } }))
+    );
+
+    const failedSnapshot = h.freshSnapshot();
+    atlas.sim.setExportPlan(
+      { queuedMs: 60_000, inProgressMs: 60_000, outcome: 'Failed', stateReason: { errorCode: 'X', message: 'y' } },
+      { snapshotId: failedSnapshot }
+    );
+    await save('failed', await h.start(h.input({ snapshotId: failedSnapshot })));
+
+    const longSnapshot = h.freshSnapshot();
+    atlas.sim.setExportPlan(
+      { queuedMs: 60_000, inProgressMs: 3_000_000, totalCollections: 50 },
+      { snapshotId: longSnapshot }
+    );
+    const long = await h.start(
+      h.input({ snapshotId: longSnapshot, polling: { ...FAST_POLLING, reportInterval: 1, maxHistoryEvents: 25 } })
+    );
+    await long.result();
+    // The first run of the chain is the one that continued as new.
+    await save(
+      'continued-as-new-first-run',
+      temporal.client.workflow.getHandle(long.workflowId, long.firstExecutionRunId)
+    );
+    await save('continued-as-new-last-run', long);
+
+    await save('invalid-input', await h.start({ ...h.input(), groupId: 'nope' }));
+    await save('create-rejected', await h.start(h.input({ clusterName: 'no-such-cluster' })));
+
+    const slowSnapshot = h.freshSnapshot();
+    atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 100 * 3600_000 }, { snapshotId: slowSnapshot });
+    await save(
+      'deadline',
+      await h.start(h.input({ snapshotId: slowSnapshot, polling: { ...FAST_POLLING, timeout: '3s' } }))
+    );
+  }, 120_000);
+});
