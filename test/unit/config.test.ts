@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  parseAtlasConfig,
+  parseTemporalConfig,
+  parseWorkerConfig,
+  redactedWorkerConfig,
+} from '../../src/config';
+
+const SECRET = 'super-secret-value-4711';
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('Temporal config', () => {
+  it('defaults to a local dev server and the atlas-exports queue', () => {
+    expect(parseTemporalConfig({})).toEqual({
+      address: 'localhost:7233',
+      namespace: 'default',
+      taskQueue: 'atlas-exports',
+      apiKey: undefined,
+      tls: false,
+    });
+  });
+
+  it('turns TLS on for an API key (Temporal Cloud) and keeps the key out of the redacted view', () => {
+    const env = {
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: SECRET,
+      ATLAS_CLIENT_ID: 'id',
+      ATLAS_CLIENT_SECRET: SECRET,
+    };
+    const config = parseWorkerConfig(env);
+    expect(config.temporal.tls).not.toBe(false);
+    expect(config.temporal.apiKey).toBe(SECRET);
+    expect(JSON.stringify(redactedWorkerConfig(config))).not.toContain(SECRET);
+  });
+
+  it('names the variable of a malformed address', () => {
+    expect(configError(() => parseTemporalConfig({ TEMPORAL_ADDRESS: 'http://x:7233/' }))).toContain(
+      'env.TEMPORAL_ADDRESS'
+    );
+  });
+
+  it('requires client cert and key together', () => {
+    expect(configError(() => parseTemporalConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }))).toContain(
+      'TEMPORAL_TLS_CLIENT_KEY_PATH'
+    );
+  });
+});
+
+describe('Atlas config', () => {
+  it('reads a service account', () => {
+    const c = parseAtlasConfig({ ATLAS_CLIENT_ID: 'mdb_sa_id_x', ATLAS_CLIENT_SECRET: SECRET });
+    expect(c.credentials).toEqual({ mode: 'service-account', clientId: 'mdb_sa_id_x', clientSecret: SECRET });
+    expect(c.baseUrl).toBe('https://cloud.mongodb.com');
+    expect(c.requestTimeoutMs).toBe(30_000);
+  });
+
+  it('reads an API key, a base URL without trailing slash and a timeout duration', () => {
+    const c = parseAtlasConfig({
+      ATLAS_PUBLIC_KEY: 'pub',
+      ATLAS_PRIVATE_KEY: SECRET,
+      ATLAS_BASE_URL: 'http://127.0.0.1:8089/',
+      ATLAS_REQUEST_TIMEOUT: '10s',
+    });
+    expect(c.credentials.mode).toBe('api-key');
+    expect(c.baseUrl).toBe('http://127.0.0.1:8089');
+    expect(c.requestTimeoutMs).toBe(10_000);
+  });
+
+  it.each([
+    [{}, 'no Atlas credentials'],
+    [{ ATLAS_CLIENT_ID: 'x' }, 'ATLAS_CLIENT_SECRET is missing'],
+    [{ ATLAS_PRIVATE_KEY: SECRET }, 'ATLAS_PUBLIC_KEY is missing'],
+    [
+      { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_PUBLIC_KEY: 'p', ATLAS_PRIVATE_KEY: SECRET },
+      'not both',
+    ],
+    [{ ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'ftp://x' }, 'env.ATLAS_BASE_URL'],
+    [
+      { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_REQUEST_TIMEOUT: 'forever' },
+      'env.ATLAS_REQUEST_TIMEOUT',
+    ],
+  ])('rejects %j naming what is wrong, never a secret value', (env, expected) => {
+    const message = configError(() => parseAtlasConfig(env));
+    expect(message).toContain(expected);
+    expect(message).not.toContain(SECRET);
+  });
+
+  it('treats blank variables as unset', () => {
+    expect(configError(() => parseAtlasConfig({ ATLAS_CLIENT_ID: '  ', ATLAS_CLIENT_SECRET: '' }))).toContain(
+      'no Atlas credentials'
+    );
+  });
+});
+
+describe('worker tuning', () => {
+  it('has explicit defaults and validates overrides', () => {
+    const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
+    expect(parseWorkerConfig(base).maxCachedWorkflows).toBe(500);
+    expect(parseWorkerConfig({ ...base, WORKER_MAX_CACHED_WORKFLOWS: '50' }).maxCachedWorkflows).toBe(50);
+    expect(configError(() => parseWorkerConfig({ ...base, WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' }))).toContain(
+      'env.WORKER_MAX_CONCURRENT_ACTIVITIES'
+    );
+  });
+});

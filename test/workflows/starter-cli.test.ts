@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
+import { runCli } from '../helpers/run-cli';
+import { uniqueId } from '../helpers/temporal';
+
+const suite = useExportSuite();
+
+function env(): Record<string, string> {
+  return { TEMPORAL_ADDRESS: suite.temporal.address, TEMPORAL_TASK_QUEUE: suite.worker.taskQueue };
+}
+
+function exportArgs(snapshotId: string, extra: string[] = []): string[] {
+  const f = suite.atlas.fixtures;
+  return [
+    'export',
+    '--group-id',
+    f.groupId,
+    '--cluster',
+    f.clusterName,
+    '--snapshot-id',
+    snapshotId,
+    '--bucket-id',
+    f.exportBucketId,
+    '--poll-initial',
+    `${FAST_POLLING.initialInterval}ms`,
+    '--poll-max',
+    `${FAST_POLLING.maximumInterval}ms`,
+    '--timeout',
+    '2m',
+    ...extra,
+  ];
+}
+
+describe('starter CLI', () => {
+  it('rejects bad arguments with exit 2, naming the flags, before contacting anything', async () => {
+    const r = await runCli('src/starter.ts', ['export', '--group-id', 'xyz', '--snapshot-id', '1'], {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--group-id: must be 24 lowercase hex characters');
+    expect(r.stderr).toContain('--cluster: is required');
+    expect(r.stderr).toContain('--bucket-id: is required');
+  });
+
+  it('starts an export, follows it with --wait --json, and exits 0 on Successful', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    const r = await runCli(
+      'src/starter.ts',
+      exportArgs(snapshotId, ['--wait', '--json', '--progress-interval', '0']),
+      env()
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      status: string;
+      result: { state: string; snapshotId: string };
+    };
+    expect(doc.status).toBe('completed');
+    expect(doc.result.state).toBe('Successful');
+    expect(doc.result.snapshotId).toBe(snapshotId);
+
+    // The same export again attaches to the finished run instead of exporting twice.
+    const again = await runCli(
+      'src/starter.ts',
+      exportArgs(snapshotId, ['--wait', '--json', '--progress-interval', '0']),
+      env()
+    );
+    expect(again.code).toBe(0);
+    expect(suite.atlas.sim.exportJobs().filter((j) => j.snapshotId === snapshotId)).toHaveLength(1);
+  });
+
+  it('prints human progress lines and exits 1 when the export fails', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.setExportPlan(
+      {
+        queuedMs: 60_000,
+        inProgressMs: 900_000,
+        totalCollections: 4,
+        outcome: 'Failed',
+        stateReason: { errorCode: 'E', message: 'm' },
+      },
+      { snapshotId }
+    );
+    const r = await runCli(
+      'src/starter.ts',
+      exportArgs(snapshotId, ['--wait', '--progress-interval', '200ms', '--workflow-id', uniqueId('cli')]),
+      env()
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Started export workflow/);
+    expect(r.stdout).toMatch(/polling: (Queued|InProgress)/);
+    expect(r.stdout).toContain('Export failed (ExportFailed)');
+  });
+
+  it('reads the progress of a running export', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 30 * 3600_000 }, { snapshotId });
+    const workflowId = uniqueId('cli');
+    expect((await runCli('src/starter.ts', exportArgs(snapshotId, ['--workflow-id', workflowId]), env())).code).toBe(0);
+    let progress: { phase?: string; exportJobId?: string | null } = {};
+    for (let i = 0; i < 50 && progress.phase !== 'polling'; i++) {
+      const r = await runCli('src/starter.ts', ['progress', workflowId, '--json'], env());
+      if (r.code === 0) progress = JSON.parse(r.stdout) as typeof progress;
+      else await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(progress.phase).toBe('polling');
+    expect(progress.exportJobId).toMatch(/^[a-f0-9]{24}$/);
+    await suite.temporal.client.workflow.getHandle(workflowId).terminate('test done');
+  });
+});
