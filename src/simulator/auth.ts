@@ -222,6 +222,10 @@ export class OAuthTokenStore {
     this.tokens.delete(token);
   }
 
+  revokeAll(): void {
+    this.tokens.clear();
+  }
+
   /** Unexpired tokens, for persistence. */
   export(): IssuedToken[] {
     this.prune(Date.now());

@@ -58,7 +58,7 @@ function matches(fault: Fault, target: FaultTarget): boolean {
 export function faultLabel(fault: Fault): string {
   switch (fault.kind) {
     case 'status':
-      return `status:${fault.status ?? 500}`;
+      return `status:${fault.status ?? 500}${fault.afterHandling === true ? ':afterHandling' : ''}`;
     case 'reset':
       return fault.afterHandling === true ? 'reset:afterHandling' : 'reset';
     default:

@@ -283,6 +283,11 @@ export class AtlasSimulator implements SimulatorControl {
     return this.state.stats;
   }
 
+  /** Invalidates every OAuth token issued so far, as a revocation or an Atlas-side expiry would. */
+  revokeAllTokens(): void {
+    this.tokens.revokeAll();
+  }
+
   /** Empties the request log. */
   resetLog(): void {
     this.requests.length = 0;
@@ -448,6 +453,7 @@ export class AtlasSimulator implements SimulatorControl {
     entry.faultInjected = faultLabel(fault);
     switch (fault.kind) {
       case 'status': {
+        if (fault.afterHandling === true) run();
         const status = fault.status ?? 500;
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
         if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);

@@ -158,7 +158,11 @@ export interface Fault {
   retryAfterSeconds?: number;
   /** For `delay` and `slowBody`: real milliseconds; default 1000. */
   delayMs?: number;
-  /** For `reset`: perform the operation first, then drop the connection (the change takes effect). */
+  /**
+   * For `reset`: perform the operation first, then drop the connection (the change takes effect, the answer is
+   * lost). For `status`: perform the operation first, then answer with the scripted status instead (e.g. a 409
+   * for a create that did take effect, as when a retried request races the first).
+   */
   afterHandling?: boolean;
 }
 

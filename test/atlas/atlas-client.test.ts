@@ -97,6 +97,17 @@ describe('AtlasClient against the simulator', () => {
     }
   });
 
+  it('fetches a new OAuth token once when Atlas rejects the cached one with 401', async () => {
+    const client = atlas.client(TEST_SERVICE_ACCOUNT);
+    await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId);
+    const before = atlas.sim.requests.length;
+    atlas.sim.revokeAllTokens();
+    const snapshot = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId);
+    expect(snapshot.id).toBe(atlas.fixtures.snapshotId);
+    const log = atlas.sim.requests.slice(before).map((r) => `${r.operation}:${r.status}`);
+    expect(log).toEqual(['getSnapshot:401', 'oauthToken:200', 'getSnapshot:200']);
+  });
+
   it('rejects wrong digest credentials with a typed 401', async () => {
     const client = atlas.client({ mode: 'api-key', publicKey: TEST_SECRETS.publicKey, privateKey: 'wrong' });
     const err = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);

@@ -90,6 +90,26 @@ describe('retryable Atlas errors recover with exactly one job', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(2); // the other party's and ours
   });
 
+  it('a 409 for a create that did take effect (a racing duplicate request) adopts the tagged job', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.injectFaults({
+      operation: 'createExportJob',
+      kind: 'status',
+      status: 409,
+      errorCode: 'EXPORT_ALREADY_IN_PROGRESS',
+      afterHandling: true,
+    });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const result = await handle.result();
+    expect(result.state).toBe('Successful');
+    const jobs = suite.h.jobsOf(handle.workflowId);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.id).toBe(result.exportJobId);
+    expect(suite.h.requestsFor(snapshotId, 'createExportJob').map((r) => r.status)).toEqual([409]);
+    // Adopted inside the same attempt: the 409 path lists again instead of failing.
+    expect((await fetchHistoryStats(handle)).activities.createExportJob?.attempts).toBe(1);
+  });
+
   it('a create that took effect but whose response was lost is adopted, not repeated', async () => {
     const snapshotId = suite.h.freshSnapshot();
     suite.atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'reset', afterHandling: true });
