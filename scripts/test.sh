@@ -10,4 +10,14 @@ export TEMPORAL_CLI_PATH
 echo "Temporal CLI: $TEMPORAL_CLI_PATH ($("$TEMPORAL_CLI_PATH" --version))"
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
 echo "== lint"; npx eslint . && npx prettier --check . >/dev/null
-echo "== tests"; npx vitest run "$@"
+echo "== tests"
+mkdir -p test-artifacts
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
+# One plain closing line for tools that read it: "N passed, N failed, N skipped".
+node -e '
+  const r = require("./test-artifacts/vitest.json");
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+' || true
+exit "$status"
