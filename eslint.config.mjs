@@ -70,7 +70,7 @@ export default tseslint.config(
         {
           object: 'Math',
           property: 'random',
-          message: 'Use deterministic jitter (src/workflows/jitter.ts), not Math.random.',
+          message: 'Use deterministic jitter (stableFraction in src/shared/poll-schedule.ts), not Math.random.',
         },
       ],
     },
