@@ -1,229 +1,33 @@
 import { parseArgs } from 'node:util';
+import { CliError, ExitCode, output, UsageError } from './cli/common';
 import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+  commandExport,
+  commandProgress,
+  commandResult,
+  EXPORT_USAGE,
+  exportInputFromFlags,
+} from './cli/export-commands';
+import { commandSummary, parseScheduleCommand, runScheduleCommand, SCHEDULE_USAGE } from './cli/schedule-commands';
 import { ConfigError, parseTemporalConfig } from './config';
+import { exportWorkflowId } from './shared/workflow-ids';
 import { connectClient } from './temporal/connection';
-import {
-  EXPORT_SNAPSHOT_WORKFLOW,
-  exportSnapshotInputSchema,
-  type ExportCompletion,
-  type ExportProgress,
-  type ExportSnapshotInput,
-} from './shared/export-contract';
-import { durationSchema } from './shared/durations';
-import { progressQuery } from './workflows/messages';
+
+export { ExitCode } from './cli/common';
+export { exportInputFromFlags } from './cli/export-commands';
+/** The default workflow id of an export (kept here for existing importers; see `src/shared/workflow-ids.ts`). */
+export const defaultWorkflowId = exportWorkflowId;
 
 const USAGE = `Usage:
-  starter export --group-id ID --cluster NAME --snapshot-id ID --bucket-id ID [options]
-      --custom-data KEY=VALUE      label written to the bucket's .complete file (repeatable)
-      --notify-workflow-id ID      workflow to receive the exportCompleted signal
-      --workflow-id ID             default: atlas-export-<group>-<cluster>-<snapshot>-<bucket>
-      --poll-initial DURATION      first poll after creating the job (e.g. 30s)
-      --poll-max DURATION          cap of the poll backoff (e.g. 3m)
-      --poll-backoff NUMBER        backoff coefficient (e.g. 1.5)
-      --timeout DURATION           stop waiting after this long (e.g. 48h)
-      --wait                       follow progress; exit 0 on Successful, 1 otherwise
-      --progress-interval DURATION how often --wait asks for progress (default 10s; 0 to only wait)
-  starter progress WORKFLOW_ID     print the live progress of an export
-  starter result WORKFLOW_ID       wait for an export's result; exit 0 on Successful, 1 otherwise
+${EXPORT_USAGE}
+${SCHEDULE_USAGE}
 Options for every command:
       --json                       machine-readable output (one JSON document on stdout)
       --help
+Exit codes: 0 ok, 1 export not Successful, 2 bad arguments or targets file, 3 schedule exists, 4 not found,
+            69 Temporal unavailable, 78 bad configuration
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TEMPORAL_API_KEY, TEMPORAL_TLS*`;
 
-/** Exit codes scripts can rely on. */
-export const ExitCode = { Ok: 0, ExportNotSuccessful: 1, Usage: 2, Unavailable: 69, Config: 78 } as const;
-
-class UsageError extends Error {}
-
-const FLAG_OF_FIELD: Record<string, string> = {
-  groupId: '--group-id',
-  clusterName: '--cluster',
-  snapshotId: '--snapshot-id',
-  exportBucketId: '--bucket-id',
-  customData: '--custom-data',
-  notify: '--notify-workflow-id',
-  polling: '--poll-*/--timeout',
-};
-
-interface Output {
-  json: boolean;
-  line(text: string): void;
-  result(doc: unknown): void;
-}
-
-function output(json: boolean): Output {
-  return {
-    json,
-    line: (text) => {
-      if (!json) console.log(text);
-    },
-    result: (doc) => {
-      if (json) console.log(JSON.stringify(doc));
-    },
-  };
-}
-
-/** Turns `export` flags into a validated workflow input, naming the flag of any bad value. */
-export function exportInputFromFlags(
-  values: Record<string, string | boolean | string[] | undefined>
-): ExportSnapshotInput {
-  const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
-  const customData = ((values['custom-data'] as string[] | undefined) ?? []).map((pair) => {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--custom-data "${pair}": expected KEY=VALUE`);
-    return { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
-  });
-  const backoff = str('poll-backoff');
-  if (backoff !== undefined && !/^\d+(\.\d+)?$/.test(backoff))
-    throw new UsageError(`--poll-backoff "${backoff}": expected a number`);
-  const polling = Object.fromEntries(
-    Object.entries({
-      initialInterval: str('poll-initial'),
-      maximumInterval: str('poll-max'),
-      backoffCoefficient: backoff === undefined ? undefined : Number(backoff),
-      timeout: str('timeout'),
-    }).filter(([, v]) => v !== undefined)
-  );
-  const input = {
-    groupId: str('group-id'),
-    clusterName: str('cluster'),
-    snapshotId: str('snapshot-id'),
-    exportBucketId: str('bucket-id'),
-    ...(customData.length ? { customData } : {}),
-    ...(str('notify-workflow-id') ? { notify: { workflowId: str('notify-workflow-id') } } : {}),
-    ...(Object.keys(polling).length ? { polling } : {}),
-  };
-  const parsed = exportSnapshotInputSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new UsageError(
-      parsed.error.issues
-        .map((i) => {
-          const field = String(i.path[0] ?? '');
-          const flag = FLAG_OF_FIELD[field] ?? field;
-          const sub = i.path.slice(1).join('.');
-          return `${flag}${sub ? ` (${sub})` : ''}: ${i.code === 'invalid_type' && i.message.includes('undefined') ? 'is required' : i.message}`;
-        })
-        .join('\n')
-    );
-  }
-  return input as ExportSnapshotInput;
-}
-
-export function defaultWorkflowId(
-  input: Pick<ExportSnapshotInput, 'groupId' | 'clusterName' | 'snapshotId' | 'exportBucketId'>
-): string {
-  return `atlas-export-${input.groupId}-${input.clusterName}-${input.snapshotId}-${input.exportBucketId}`;
-}
-
-function describeProgress(p: ExportProgress): string {
-  const count =
-    p.exportedCollections !== null && p.totalCollections !== null
-      ? ` ${p.exportedCollections}/${p.totalCollections} collections`
-      : p.components.length
-        ? ` ${p.components.length} components`
-        : '';
-  return `${p.phase}: ${p.state ?? 'no job yet'}${count} (job ${p.exportJobId ?? '-'}, ${p.polls} status reads)`;
-}
-
-/** Waits for the result while printing progress when it changes. Exit code 0 only on `Successful`. */
-async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: number): Promise<number> {
-  let done = false;
-  let last = '';
-  const watcher = (async () => {
-    while (!done && progressIntervalMs > 0) {
-      try {
-        const text = describeProgress(await handle.query(progressQuery));
-        if (text !== last) out.line(`${new Date().toISOString()} ${text}`);
-        last = text;
-      } catch {
-        // The workflow may have just closed, or no worker is polling yet; the result decides.
-      }
-      await new Promise((r) => setTimeout(r, progressIntervalMs));
-    }
-  })();
-  try {
-    const completion = (await handle.result()) as ExportCompletion;
-    done = true;
-    out.line(
-      `Export ${completion.exportJobId} ${completion.state}: ${completion.exportedCollections ?? '?'}/${completion.totalCollections ?? '?'} collections, prefix ${completion.prefix ?? '-'}`
-    );
-    out.result({ workflowId: handle.workflowId, status: 'completed', result: completion });
-    return completion.state === 'Successful' ? ExitCode.Ok : ExitCode.ExportNotSuccessful;
-  } catch (err) {
-    done = true;
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = err.cause;
-    const type = cause instanceof ApplicationFailure ? cause.type : cause?.name;
-    const message = cause?.message ?? err.message;
-    const detailsCause = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-    out.line(`Export failed (${type ?? 'unknown'}): ${message}`);
-    out.result({
-      workflowId: handle.workflowId,
-      status: 'failed',
-      failure: { type: type ?? null, message },
-      result: detailsCause ?? null,
-    });
-    return ExitCode.ExportNotSuccessful;
-  } finally {
-    done = true;
-    await watcher;
-  }
-}
-
-async function commandExport(
-  client: Client,
-  taskQueue: string,
-  values: Record<string, string | boolean | string[] | undefined>,
-  out: Output
-): Promise<number> {
-  const input = exportInputFromFlags(values);
-  const workflowId = typeof values['workflow-id'] === 'string' ? values['workflow-id'] : defaultWorkflowId(input);
-  let handle: WorkflowHandle;
-  let started = true;
-  try {
-    handle = await client.workflow.start(EXPORT_SNAPSHOT_WORKFLOW, {
-      taskQueue,
-      workflowId,
-      args: [input],
-      // A second start for the same export attaches to the running one; a finished success is not redone.
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      staticSummary: `Export ${input.clusterName} snapshot ${input.snapshotId}`,
-      staticDetails: `Project \`${input.groupId}\`, cluster \`${input.clusterName}\`, snapshot \`${input.snapshotId}\` → export bucket \`${input.exportBucketId}\``,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    started = false;
-    handle = client.workflow.getHandle(workflowId);
-  }
-  out.line(
-    started ? `Started export workflow ${workflowId}` : `Export workflow ${workflowId} already exists; attaching to it`
-  );
-  if (!values.wait) {
-    out.result({ workflowId, runId: 'firstExecutionRunId' in handle ? handle.firstExecutionRunId : null, started });
-    return ExitCode.Ok;
-  }
-  return follow(
-    handle,
-    out,
-    typeof values['progress-interval'] === 'string' ? parseIntervalFlag(values['progress-interval']) : 10_000
-  );
-}
-
-function parseIntervalFlag(v: string): number {
-  if (v.trim() === '0') return 0;
-  const parsed = durationSchema.safeParse(v);
-  if (!parsed.success) throw new UsageError(`--progress-interval "${v}": expected a duration such as 10s, or 0`);
-  return parsed.data;
-}
+const COMMANDS = ['export', 'progress', 'result', 'summary', 'schedule'];
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -243,6 +47,21 @@ export async function main(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       wait: { type: 'boolean' },
       'progress-interval': { type: 'string' },
+      // schedule
+      'schedule-id': { type: 'string' },
+      targets: { type: 'string' },
+      cron: { type: 'string', multiple: true },
+      interval: { type: 'string', multiple: true },
+      'time-zone': { type: 'string' },
+      jitter: { type: 'string' },
+      overlap: { type: 'string' },
+      'catchup-window': { type: 'string' },
+      concurrency: { type: 'string' },
+      paused: { type: 'boolean' },
+      note: { type: 'string' },
+      'update-if-exists': { type: 'boolean' },
+      start: { type: 'string' },
+      end: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -253,22 +72,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   const out = output(values.json === true);
   const [command = 'export', ...rest] = positionals;
-  if (!['export', 'progress', 'result'].includes(command)) throw new UsageError(`unknown command "${command}"`);
-  if (command !== 'export' && rest.length !== 1) throw new UsageError(`${command} takes one WORKFLOW_ID`);
-  if (command === 'export') exportInputFromFlags(values); // validate before connecting
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if ((command === 'progress' || command === 'result' || command === 'summary') && rest.length !== 1) {
+    throw new UsageError(`${command} takes one WORKFLOW_ID`);
+  }
+  // Validate everything (flags, targets files) before connecting.
+  const schedule = command === 'schedule' ? parseScheduleCommand(rest, values) : undefined;
+  if (command === 'export') exportInputFromFlags(values);
 
   const config = parseTemporalConfig(process.env);
   const client = await connectClient(config);
   try {
+    if (schedule) return await runScheduleCommand(client, config.taskQueue, schedule, out);
     if (command === 'export') return await commandExport(client, config.taskQueue, values, out);
-    const handle = client.workflow.getHandle(rest[0]!);
-    if (command === 'progress') {
-      const progress = await handle.query(progressQuery);
-      out.line(describeProgress(progress));
-      out.result(progress);
-      return ExitCode.Ok;
-    }
-    return await follow(handle, out, 0);
+    if (command === 'progress') return await commandProgress(client, rest[0]!, out);
+    if (command === 'summary') return await commandSummary(client, rest[0]!, out);
+    return await commandResult(client, rest[0]!, out);
   } finally {
     await client.connection.close();
   }
@@ -290,6 +109,7 @@ if (require.main === module) {
       ) {
         report(ExitCode.Usage, 'usage', `${err.message}\n\n${USAGE}`);
       }
+      if (err instanceof CliError) report(err.exitCode, err.kind, err.message);
       if (err instanceof ConfigError) report(ExitCode.Config, 'config', err.message);
       report(ExitCode.Unavailable, 'error', err instanceof Error ? err.message : String(err));
     }

@@ -1,11 +1,11 @@
-import { activityInfo, cancellationSignal, log } from '@temporalio/activity';
-import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { activityInfo, log } from '@temporalio/activity';
+import type { ApplicationFailure } from '@temporalio/common';
 import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
 import { IDEMPOTENCY_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
 import { describeStatus, toExportJobStatus } from './export-job-status';
-import { toApplicationFailure } from './failure-mapping';
+import { atlasCall, notReadyFailure } from './failure-mapping';
 
 /** Input of `createExportJob`. */
 export interface CreateExportJobInput {
@@ -57,16 +57,6 @@ export interface PollExportJobResult {
 
 /** Export activities, bound to one Atlas client whose credentials never leave this closure. */
 export function createExportActivities(atlas: AtlasClient) {
-  /** Calls Atlas and turns its errors into Temporal failures (the single mapping). */
-  async function guarded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    try {
-      return await fn(cancellationSignal());
-    } catch (err) {
-      const info = activityInfo();
-      throw toApplicationFailure(err, info.attempt, info.workflowExecution?.workflowId ?? info.activityId);
-    }
-  }
-
   async function findTagged(input: CreateExportJobInput, signal: AbortSignal): Promise<ExportJob | undefined> {
     const jobs = await atlas.listExportJobs(input.groupId, input.clusterName, { signal });
     return jobs.find(
@@ -86,7 +76,7 @@ export function createExportActivities(atlas: AtlasClient) {
      * completion therefore never leaves two jobs: the retry finds the first.
      */
     async createExportJob(input: CreateExportJobInput): Promise<CreateExportJobResult> {
-      return guarded(async (signal) => {
+      return atlasCall(async (signal) => {
         const existing = await findTagged(input, signal);
         if (existing) {
           log.info('Adopted existing export job', { exportJobId: existing.id, state: existing.state });
@@ -120,7 +110,7 @@ export function createExportActivities(atlas: AtlasClient) {
 
     /** One status read of an export job. */
     async getExportJob(ref: ExportJobRef): Promise<ExportJobStatus> {
-      return guarded(async (signal) =>
+      return atlasCall(async (signal) =>
         toExportJobStatus(await atlas.getExportJob(ref.groupId, ref.clusterName, ref.exportJobId, { signal }))
       );
     },
@@ -141,7 +131,7 @@ export function createExportActivities(atlas: AtlasClient) {
         );
       }
       const reads = info.attempt - (deferred ? 1 : 0);
-      const status = await guarded(async (signal) =>
+      const status = await atlasCall(async (signal) =>
         toExportJobStatus(await atlas.getExportJob(input.groupId, input.clusterName, input.exportJobId, { signal }))
       );
       const terminal = TERMINAL_EXPORT_JOB_STATES.has(status.state);
@@ -163,13 +153,7 @@ export function createExportActivities(atlas: AtlasClient) {
 
 /** Retryable and BENIGN: logged at DEBUG and left out of failure metrics, since waiting is not an error. */
 function notReady(message: string, nextRetryDelayMs: number): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: FailureType.ExportNotReady,
-    message,
-    nonRetryable: false,
-    nextRetryDelay: nextRetryDelayMs,
-    category: ApplicationFailureCategory.BENIGN,
-  });
+  return notReadyFailure(FailureType.ExportNotReady, message, nextRetryDelayMs);
 }
 
 export type ExportActivities = ReturnType<typeof createExportActivities>;

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { activityInfo, cancellationSignal } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError } from '../atlas';
 import { FailureType } from '../shared/failure-types';
 import { stableFraction } from '../shared/poll-schedule';
@@ -79,4 +80,31 @@ export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = '')
 export function fallbackRetryDelayMs(attempt: number, jitterSeed: string): number {
   const base = Math.min(10_000 * Math.pow(2, Math.max(0, attempt - 1)), 300_000);
   return Math.round(base * (0.75 + 0.5 * stableFraction(`${jitterSeed}:retry:${attempt}`)));
+}
+
+/**
+ * Runs one Atlas call inside an activity with its cancellation signal, and turns whatever it throws into a
+ * Temporal failure through {@link toApplicationFailure}.
+ */
+export async function atlasCall<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await fn(cancellationSignal());
+  } catch (err) {
+    const info = activityInfo();
+    throw toApplicationFailure(err, info.attempt, info.workflowExecution?.workflowId ?? info.activityId);
+  }
+}
+
+/**
+ * "Not there yet": retryable and BENIGN (logged at DEBUG, left out of failure metrics, since waiting is not an
+ * error), with the next look after `nextRetryDelayMs`. Retry-driven waits throw it from each attempt.
+ */
+export function notReadyFailure(type: string, message: string, nextRetryDelayMs: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: false,
+    nextRetryDelay: nextRetryDelayMs,
+    category: ApplicationFailureCategory.BENIGN,
+  });
 }

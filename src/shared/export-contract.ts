@@ -10,6 +10,10 @@ import { atlasIdSchema, clusterNameSchema } from './atlas-vocabulary';
 
 export const EXPORT_SNAPSHOT_WORKFLOW = 'exportSnapshot';
 export const DEFAULT_TASK_QUEUE = 'atlas-exports';
+/** Name of the `progress` query of `exportSnapshot` (for clients that do not load workflow code). */
+export const EXPORT_PROGRESS_QUERY = 'progress';
+/** Name of the signal `exportSnapshot` sends to `notify.workflowId` when it ends. */
+export const EXPORT_COMPLETED_SIGNAL = 'exportCompleted';
 /** `customData` key this service adds to every job it creates, valued with the workflow id (idempotency tag). */
 export const IDEMPOTENCY_TAG_KEY = 'atlas-export-orchestrator:workflow-id';
 
@@ -24,7 +28,8 @@ export const DEFAULT_POLLING = {
   maxHistoryEvents: 2_000,
 } as const;
 
-const customDataSchema = z
+/** `customData` labels of an export job, written by Atlas to the bucket's `.complete` file. */
+export const customDataSchema = z
   .array(
     z.strictObject({
       key: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),

@@ -18,6 +18,24 @@ export const FailureType = {
   AtlasResponseSchemaMismatch: 'AtlasResponseSchemaMismatch',
   /** Timeout, connection refused or reset: no complete answer from Atlas. */
   AtlasNetworkError: 'AtlasNetworkError',
+  /** An on-demand snapshot is not `completed` yet; thrown by each wait attempt (BENIGN). */
+  SnapshotNotReady: 'SnapshotNotReady',
+  /** An on-demand snapshot ended `failed`. */
+  SnapshotFailed: 'SnapshotFailed',
+  /** An on-demand snapshot was not `completed` within `onDemand.timeout`. */
+  SnapshotDeadlineExceeded: 'SnapshotDeadlineExceeded',
+  /** A `latest` target's cluster has no completed snapshot to export. */
+  NoExportableSnapshot: 'NoExportableSnapshot',
+  /** An export workflow this run observes (it existed already) is still running; thrown by each look (BENIGN). */
+  ExportWorkflowRunning: 'ExportWorkflowRunning',
+  /** A workflow (e.g. an export) was terminated, cancelled or timed out instead of failing with a typed failure. */
+  WorkflowTerminated: 'WorkflowTerminated',
+  WorkflowCancelled: 'WorkflowCancelled',
+  TimedOut: 'TimedOut',
+  /** `scheduledExport` input failed validation; nothing was started. */
+  InvalidScheduledExportInput: 'InvalidScheduledExportInput',
+  /** One or more targets of a `scheduledExport` run failed; details carry the summary. */
+  ScheduledExportFailed: 'ScheduledExportFailed',
   /** An Atlas error status without an `errorCode`; the type is `HTTP_<status>`. */
   HttpStatusPrefix: 'HTTP_',
 } as const;

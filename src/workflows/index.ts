@@ -1,2 +1,3 @@
 export { exportSnapshot, type ExportResumeState } from './export-snapshot';
-export { exportCompletedSignal, progressQuery } from './messages';
+export { scheduledExport, type ScheduledExportResumeState } from './scheduled-export';
+export { exportCompletedSignal, progressQuery, summaryQuery } from './messages';

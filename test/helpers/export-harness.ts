@@ -7,6 +7,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ExportSnapshotInput } from '../../src/shared/export-contract';
 import { exportSnapshot } from '../../src/workflows';
+import type { SimulatorOptions } from '../../src/simulator';
 import { startSimulatedAtlas, type SimulatedAtlas } from './atlas';
 import { connectTemporal, startTestWorker, uniqueId, type TemporalTestContext, type TestWorker } from './temporal';
 
@@ -94,13 +95,14 @@ export interface ExportSuite {
 /**
  * Registers the hooks of a workflow suite: connect, start the simulator and a worker before all tests, clear
  * injected faults after each (they are consumed by the next matching requests, whichever test sent them), and
- * shut everything down after all. Fields are filled in by `beforeAll`.
+ * shut everything down after all. Fields are filled in by `beforeAll`. `simulatorOptions` override the
+ * simulator's test defaults (e.g. a slower `snapshotPlan`).
  */
-export function useExportSuite(): ExportSuite {
+export function useExportSuite(simulatorOptions: SimulatorOptions = {}): ExportSuite {
   const suite = {} as ExportSuite;
   beforeAll(async () => {
     suite.temporal = await connectTemporal();
-    suite.atlas = await startSimulatedAtlas();
+    suite.atlas = await startSimulatedAtlas(simulatorOptions);
     suite.worker = await startTestWorker(suite.temporal, suite.atlas.client());
     suite.h = new ExportHarness(suite.temporal, suite.atlas, suite.worker.taskQueue);
   });

@@ -4,19 +4,25 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { exportWorkflowId } from '../../src/shared/workflow-ids';
+import { exportSnapshot, scheduledExport } from '../../src/workflows';
 import { exportListener } from '../fixtures/listener-workflow';
 import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
+import { createFleet } from '../helpers/fleet';
 import { uniqueId, workflowBundle } from '../helpers/temporal';
 
 /**
  * Determinism guard: every history recorded from a released workflow version (test/histories/*.json) must
  * replay against the current workflow code. A change that alters the command sequence fails here, and needs
- * `patched()` before it ships. Record new histories with `RECORD_HISTORIES=1 npx vitest run test/workflows/replay.test.ts`.
+ * `patched()` before it ships. Record new histories with `RECORD_HISTORIES=1 npx vitest run test/workflows/replay.test.ts`
+ * (exportSnapshot) or `RECORD_HISTORIES=scheduledExport …` (scheduledExport).
  */
 const HISTORY_DIR = resolve(__dirname, '..', 'histories');
 const RECORD = process.env.RECORD_HISTORIES === '1';
+const RECORD_SCHEDULED = process.env.RECORD_HISTORIES === 'scheduledExport';
 /** Bump when the workflow changes in a way that deserves a new set of recorded histories. */
 const WORKFLOW_VERSION = 'v1';
+const SCHEDULED_WORKFLOW_VERSION = 'v1';
 
 interface RecordedHistory {
   workflowId: string;
@@ -37,6 +43,9 @@ describe('replay of recorded exportSnapshot histories', () => {
   it('has recorded histories for every outcome', () => {
     const scenarios = histories.map((h) => h.content.scenario);
     for (const s of ['successful', 'failed', 'continued-as-new', 'invalid-input', 'create-rejected', 'deadline']) {
+      expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
+    }
+    for (const s of ['scheduled-mixed', 'scheduled-continued-as-new']) {
       expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
     }
   });
@@ -121,5 +130,92 @@ describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
       'deadline',
       await h.start(h.input({ snapshotId: slowSnapshot, polling: { ...FAST_POLLING, timeout: '3s' } }))
     );
+  }, 120_000);
+});
+
+describe.runIf(RECORD_SCHEDULED)('recording scheduledExport histories (RECORD_HISTORIES=scheduledExport)', () => {
+  const suite = useExportSuite();
+
+  async function save(scenario: string, handle: WorkflowHandle): Promise<void> {
+    await handle.result().catch(() => undefined);
+    const history = await handle.fetchHistory();
+    const file = join(HISTORY_DIR, `scheduledExport-${SCHEDULED_WORKFLOW_VERSION}-${scenario}.json`);
+    const content = { workflowId: handle.workflowId, scenario, history: JSON.parse(historyToJSON(history)) as unknown };
+    writeFileSync(file, `${JSON.stringify(content, null, 1)}\n`);
+  }
+
+  it('records a run through every path, and a run that continued as new', async () => {
+    const { atlas, temporal, worker } = suite;
+    const fleet = createFleet(atlas.sim, 6, 'Replay');
+    const [latest, onDemand, failing, skipped, attached] = fleet.clusters;
+    atlas.sim.setExportPlan(
+      { queuedMs: 60_000, inProgressMs: 60_000, outcome: 'Failed', stateReason: { errorCode: 'X', message: 'y' } },
+      { snapshotId: failing!.snapshotId }
+    );
+    await atlas.client().createExportJob(fleet.groupId, skipped!.clusterName, {
+      snapshotId: skipped!.snapshotId,
+      exportBucketId: fleet.exportBucketId,
+    });
+    const existing = {
+      groupId: fleet.groupId,
+      clusterName: attached!.clusterName,
+      snapshotId: attached!.snapshotId,
+      exportBucketId: fleet.exportBucketId,
+    };
+    await temporal.client.workflow.start(exportSnapshot, {
+      taskQueue: worker.taskQueue,
+      workflowId: exportWorkflowId(existing),
+      args: [{ ...existing, polling: FAST_POLLING }],
+    });
+    const common = { polling: FAST_POLLING, onDemand: { initialInterval: 100, maximumInterval: 400 } };
+    await save(
+      'scheduled-mixed',
+      await temporal.client.workflow.start(scheduledExport, {
+        taskQueue: worker.taskQueue,
+        workflowId: uniqueId('replay-scheduled'),
+        args: [
+          {
+            ...common,
+            concurrency: 3,
+            targets: [
+              { groupId: fleet.groupId, clusterName: latest!.clusterName, exportBucketId: fleet.exportBucketId },
+              {
+                groupId: fleet.groupId,
+                clusterName: onDemand!.clusterName,
+                exportBucketId: fleet.exportBucketId,
+                snapshot: 'on-demand',
+              },
+              {
+                groupId: fleet.groupId,
+                clusterName: failing!.clusterName,
+                exportBucketId: fleet.exportBucketId,
+                snapshot: { snapshotId: failing!.snapshotId },
+              },
+              { groupId: fleet.groupId, clusterName: skipped!.clusterName, exportBucketId: fleet.exportBucketId },
+              {
+                groupId: fleet.groupId,
+                clusterName: attached!.clusterName,
+                exportBucketId: fleet.exportBucketId,
+                snapshot: { snapshotId: attached!.snapshotId },
+              },
+              { groupId: fleet.groupId, clusterName: 'NoSuchCluster', exportBucketId: fleet.exportBucketId },
+            ],
+          },
+        ],
+      })
+    );
+
+    const long = createFleet(atlas.sim, 4, 'ReplayLong');
+    const chain = await temporal.client.workflow.start(scheduledExport, {
+      taskQueue: worker.taskQueue,
+      workflowId: uniqueId('replay-scheduled-long'),
+      args: [{ ...common, targets: long.targets, concurrency: 2, maxHistoryEvents: 20 }],
+    });
+    await chain.result();
+    await save(
+      'scheduled-continued-as-new-first-run',
+      temporal.client.workflow.getHandle(chain.workflowId, chain.firstExecutionRunId)
+    );
+    await save('scheduled-continued-as-new-last-run', chain);
   }, 120_000);
 });

@@ -1,0 +1,71 @@
+import { durationSchema } from '../shared/durations';
+
+/** Exit codes scripts can rely on. */
+export const ExitCode = {
+  Ok: 0,
+  /** An export (or a scheduled run) did not end `Successful`. */
+  ExportNotSuccessful: 1,
+  /** Bad arguments or a bad targets file; nothing was changed. */
+  Usage: 2,
+  /** `schedule create` for a schedule id that exists (without `--update-if-exists`). */
+  ScheduleExists: 3,
+  /** The schedule (or workflow) named does not exist. */
+  NotFound: 4,
+  Unavailable: 69,
+  Config: 78,
+} as const;
+
+/** Bad command-line arguments: the message names the flag. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A failure with its own exit code and a message meant for a person (no usage text). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    readonly exitCode: number,
+    readonly kind: string,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+export function stringFlag(values: FlagValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function listFlag(values: FlagValues, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+/** A duration flag (`30s`, `5m`, `2h` or milliseconds), in milliseconds. */
+export function durationFlag(flag: string, value: string): number {
+  const parsed = durationSchema.safeParse(/^\d+$/.test(value.trim()) ? Number(value) : value);
+  if (!parsed.success) throw new UsageError(`--${flag} "${value}": expected a duration such as 30s, 5m or 2h`);
+  return parsed.data;
+}
+
+/** Human lines on stdout, or (with `--json`) exactly one JSON document. */
+export interface Output {
+  json: boolean;
+  line(text: string): void;
+  result(doc: unknown): void;
+}
+
+export function output(json: boolean): Output {
+  return {
+    json,
+    line: (text) => {
+      if (!json) console.log(text);
+    },
+    result: (doc) => {
+      if (json) console.log(JSON.stringify(doc));
+    },
+  };
+}

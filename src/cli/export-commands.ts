@@ -1,0 +1,208 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  EXPORT_PROGRESS_QUERY,
+  EXPORT_SNAPSHOT_WORKFLOW,
+  exportSnapshotInputSchema,
+  type ExportCompletion,
+  type ExportProgress,
+  type ExportSnapshotInput,
+} from '../shared/export-contract';
+import { durationSchema } from '../shared/durations';
+import { exportWorkflowId } from '../shared/workflow-ids';
+import { ExitCode, UsageError, type FlagValues, type Output } from './common';
+
+/** `export`, `progress` and `result`: one export at a time. */
+
+export const EXPORT_USAGE = `  starter export --group-id ID --cluster NAME --snapshot-id ID --bucket-id ID [options]
+      --custom-data KEY=VALUE      label written to the bucket's .complete file (repeatable)
+      --notify-workflow-id ID      workflow to receive the exportCompleted signal
+      --workflow-id ID             default: atlas-export-<group>-<cluster>-<snapshot>-<bucket>
+      --poll-initial DURATION      first poll after creating the job (e.g. 30s)
+      --poll-max DURATION          cap of the poll backoff (e.g. 3m)
+      --poll-backoff NUMBER        backoff coefficient (e.g. 1.5)
+      --timeout DURATION           stop waiting after this long (e.g. 48h)
+      --wait                       follow progress; exit 0 on Successful, 1 otherwise
+      --progress-interval DURATION how often --wait asks for progress (default 10s; 0 to only wait)
+  starter progress WORKFLOW_ID     print the live progress of an export
+  starter result WORKFLOW_ID       wait for an export's result; exit 0 on Successful, 1 otherwise`;
+
+const FLAG_OF_FIELD: Record<string, string> = {
+  groupId: '--group-id',
+  clusterName: '--cluster',
+  snapshotId: '--snapshot-id',
+  exportBucketId: '--bucket-id',
+  customData: '--custom-data',
+  notify: '--notify-workflow-id',
+  polling: '--poll-*/--timeout',
+};
+
+/** `polling` input from `--poll-initial`, `--poll-max`, `--poll-backoff` and `--timeout` (only those given). */
+export function pollingFromFlags(values: FlagValues): Record<string, string | number> {
+  const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
+  const backoff = str('poll-backoff');
+  if (backoff !== undefined && !/^\d+(\.\d+)?$/.test(backoff))
+    throw new UsageError(`--poll-backoff "${backoff}": expected a number`);
+  return Object.fromEntries(
+    Object.entries({
+      initialInterval: str('poll-initial'),
+      maximumInterval: str('poll-max'),
+      backoffCoefficient: backoff === undefined ? undefined : Number(backoff),
+      timeout: str('timeout'),
+    }).filter((e): e is [string, string | number] => e[1] !== undefined)
+  );
+}
+
+/** Turns `export` flags into a validated workflow input, naming the flag of any bad value. */
+export function exportInputFromFlags(values: FlagValues): ExportSnapshotInput {
+  const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
+  const customData = ((values['custom-data'] as string[] | undefined) ?? []).map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--custom-data "${pair}": expected KEY=VALUE`);
+    return { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
+  });
+  const polling = pollingFromFlags(values);
+  const input = {
+    groupId: str('group-id'),
+    clusterName: str('cluster'),
+    snapshotId: str('snapshot-id'),
+    exportBucketId: str('bucket-id'),
+    ...(customData.length ? { customData } : {}),
+    ...(str('notify-workflow-id') ? { notify: { workflowId: str('notify-workflow-id') } } : {}),
+    ...(Object.keys(polling).length ? { polling } : {}),
+  };
+  const parsed = exportSnapshotInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new UsageError(
+      parsed.error.issues
+        .map((i) => {
+          const field = String(i.path[0] ?? '');
+          const flag = FLAG_OF_FIELD[field] ?? field;
+          const sub = i.path.slice(1).join('.');
+          return `${flag}${sub ? ` (${sub})` : ''}: ${i.code === 'invalid_type' && i.message.includes('undefined') ? 'is required' : i.message}`;
+        })
+        .join('\n')
+    );
+  }
+  return input as ExportSnapshotInput;
+}
+
+function describeProgress(p: ExportProgress): string {
+  const count =
+    p.exportedCollections !== null && p.totalCollections !== null
+      ? ` ${p.exportedCollections}/${p.totalCollections} collections`
+      : p.components.length
+        ? ` ${p.components.length} components`
+        : '';
+  return `${p.phase}: ${p.state ?? 'no job yet'}${count} (job ${p.exportJobId ?? '-'}, ${p.polls} status reads)`;
+}
+
+/** Waits for the result while printing progress when it changes. Exit code 0 only on `Successful`. */
+async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: number): Promise<number> {
+  let done = false;
+  let last = '';
+  const watcher = (async () => {
+    while (!done && progressIntervalMs > 0) {
+      try {
+        const text = describeProgress(await handle.query<ExportProgress>(EXPORT_PROGRESS_QUERY));
+        if (text !== last) out.line(`${new Date().toISOString()} ${text}`);
+        last = text;
+      } catch {
+        // The workflow may have just closed, or no worker is polling yet; the result decides.
+      }
+      await new Promise((r) => setTimeout(r, progressIntervalMs));
+    }
+  })();
+  try {
+    const completion = (await handle.result()) as ExportCompletion;
+    done = true;
+    out.line(
+      `Export ${completion.exportJobId} ${completion.state}: ${completion.exportedCollections ?? '?'}/${completion.totalCollections ?? '?'} collections, prefix ${completion.prefix ?? '-'}`
+    );
+    out.result({ workflowId: handle.workflowId, status: 'completed', result: completion });
+    return completion.state === 'Successful' ? ExitCode.Ok : ExitCode.ExportNotSuccessful;
+  } catch (err) {
+    done = true;
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    const type = cause instanceof ApplicationFailure ? cause.type : cause?.name;
+    const message = cause?.message ?? err.message;
+    const detailsCause = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+    out.line(`Export failed (${type ?? 'unknown'}): ${message}`);
+    out.result({
+      workflowId: handle.workflowId,
+      status: 'failed',
+      failure: { type: type ?? null, message },
+      result: detailsCause ?? null,
+    });
+    return ExitCode.ExportNotSuccessful;
+  } finally {
+    done = true;
+    await watcher;
+  }
+}
+
+export async function commandExport(
+  client: Client,
+  taskQueue: string,
+  values: FlagValues,
+  out: Output
+): Promise<number> {
+  const input = exportInputFromFlags(values);
+  const workflowId = typeof values['workflow-id'] === 'string' ? values['workflow-id'] : exportWorkflowId(input);
+  let handle: WorkflowHandle;
+  let started = true;
+  try {
+    handle = await client.workflow.start(EXPORT_SNAPSHOT_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [input],
+      // A second start for the same export attaches to the running one; a finished success is not redone.
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      staticSummary: `Export ${input.clusterName} snapshot ${input.snapshotId}`,
+      staticDetails: `Project \`${input.groupId}\`, cluster \`${input.clusterName}\`, snapshot \`${input.snapshotId}\` → export bucket \`${input.exportBucketId}\``,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    started = false;
+    handle = client.workflow.getHandle(workflowId);
+  }
+  out.line(
+    started ? `Started export workflow ${workflowId}` : `Export workflow ${workflowId} already exists; attaching to it`
+  );
+  if (!values.wait) {
+    out.result({ workflowId, runId: 'firstExecutionRunId' in handle ? handle.firstExecutionRunId : null, started });
+    return ExitCode.Ok;
+  }
+  return follow(
+    handle,
+    out,
+    typeof values['progress-interval'] === 'string' ? parseIntervalFlag(values['progress-interval']) : 10_000
+  );
+}
+
+export async function commandProgress(client: Client, workflowId: string, out: Output): Promise<number> {
+  const progress = await client.workflow.getHandle(workflowId).query<ExportProgress>(EXPORT_PROGRESS_QUERY);
+  out.line(describeProgress(progress));
+  out.result(progress);
+  return ExitCode.Ok;
+}
+
+export function commandResult(client: Client, workflowId: string, out: Output): Promise<number> {
+  return follow(client.workflow.getHandle(workflowId), out, 0);
+}
+
+function parseIntervalFlag(v: string): number {
+  if (v.trim() === '0') return 0;
+  const parsed = durationSchema.safeParse(v);
+  if (!parsed.success) throw new UsageError(`--progress-interval "${v}": expected a duration such as 10s, or 0`);
+  return parsed.data;
+}

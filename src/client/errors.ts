@@ -1,0 +1,36 @@
+import type { ExportCompletion } from '../shared/export-contract';
+import { FailureType } from '../shared/failure-types';
+
+/** The input failed the `exportSnapshot` schema; nothing was started. `message` names each bad field. */
+export class InvalidExportInputError extends Error {
+  override readonly name = 'InvalidExportInputError';
+  readonly failureType = FailureType.InvalidExportInput;
+}
+
+/**
+ * An export workflow ended without a `Successful` result.
+ *
+ * `failureType` is the workflow failure's `ApplicationFailure.type`: `ExportFailed`, `ExportCancelled`,
+ * `ExportDeadlineExceeded`, `InvalidExportInput`, an Atlas `errorCode` such as `CLUSTER_NOT_FOUND`, or
+ * `HTTP_<status>`; `WorkflowTerminated`, `WorkflowCancelled` or `TimedOut` when the workflow itself was
+ * stopped. `completion` is the `ExportCompletion` the failure carries (job id, state, `stateReason`), when any.
+ */
+export class ExportWorkflowError extends Error {
+  override readonly name = 'ExportWorkflowError';
+  readonly workflowId: string;
+  readonly failureType: string;
+  readonly completion: ExportCompletion | null;
+
+  constructor(args: {
+    workflowId: string;
+    failureType: string;
+    message: string;
+    completion: ExportCompletion | null;
+    cause?: unknown;
+  }) {
+    super(`Export workflow ${args.workflowId} failed (${args.failureType}): ${args.message}`, { cause: args.cause });
+    this.workflowId = args.workflowId;
+    this.failureType = args.failureType;
+    this.completion = args.completion;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Typed client for services that start and follow exports. It depends on `@temporalio/client` and the shared
+ * contract only: no worker, workflow or Atlas code, and no credentials.
+ */
+export {
+  exportAndWait,
+  getExportProgress,
+  START_TOKEN_MEMO_KEY,
+  startExport,
+  waitForExport,
+  type StartedExport,
+  type StartExportOptions,
+} from './exports';
+export { ExportWorkflowError, InvalidExportInputError } from './errors';
+export { getScheduledExportSummary } from './scheduled';
+export {
+  DEFAULT_TASK_QUEUE,
+  EXPORT_COMPLETED_SIGNAL,
+  EXPORT_PROGRESS_QUERY,
+  EXPORT_SNAPSHOT_WORKFLOW,
+  exportSnapshotInputSchema,
+  type ExportCompletion,
+  type ExportProgress,
+  type ExportSnapshotInput,
+} from '../shared/export-contract';
+export {
+  SCHEDULED_EXPORT_SUMMARY_QUERY,
+  SCHEDULED_EXPORT_WORKFLOW,
+  scheduledExportInputSchema,
+  type ScheduledExportInput,
+  type ScheduledExportSummary,
+  type TargetSummary,
+} from '../shared/scheduled-export-contract';
+export { FailureType } from '../shared/failure-types';
+export { businessKeyWorkflowId, exportWorkflowId } from '../shared/workflow-ids';
