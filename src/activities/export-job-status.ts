@@ -1,5 +1,6 @@
 import type { ExportJob } from '../atlas';
 import type { ExportJobStatus } from '../shared/export-contract';
+import { collectionCount } from '../shared/progress-text';
 
 /** Shapes an Atlas export job into the status the workflow keeps: identifiers and progress only. */
 export function toExportJobStatus(job: ExportJob): ExportJobStatus {
@@ -25,9 +26,6 @@ export function toExportJobStatus(job: ExportJob): ExportJobStatus {
 export function describeStatus(
   s: Pick<ExportJobStatus, 'state' | 'exportedCollections' | 'totalCollections' | 'components'>
 ): string {
-  if (s.exportedCollections !== null && s.totalCollections !== null && s.totalCollections > 0) {
-    return `${s.state} ${s.exportedCollections}/${s.totalCollections} collections`;
-  }
-  if (s.components.length > 0) return `${s.state} (${s.components.length} components)`;
-  return s.state;
+  const count = collectionCount(s);
+  return count ? `${s.state} ${count}` : s.state;
 }

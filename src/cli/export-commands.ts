@@ -16,6 +16,7 @@ import {
   type ExportSnapshotInput,
 } from '../shared/export-contract';
 import { durationSchema } from '../shared/durations';
+import { collectionCount } from '../shared/progress-text';
 import { exportWorkflowId } from '../shared/workflow-ids';
 import { ExitCode, UsageError, type FlagValues, type Output } from './common';
 
@@ -95,12 +96,8 @@ export function exportInputFromFlags(values: FlagValues): ExportSnapshotInput {
 }
 
 function describeProgress(p: ExportProgress): string {
-  const count =
-    p.exportedCollections !== null && p.totalCollections !== null
-      ? ` ${p.exportedCollections}/${p.totalCollections} collections`
-      : p.components.length
-        ? ` ${p.components.length} components`
-        : '';
+  const counted = collectionCount(p);
+  const count = counted ? ` ${counted}` : '';
   return `${p.phase}: ${p.state ?? 'no job yet'}${count} (job ${p.exportJobId ?? '-'}, ${p.polls} status reads)`;
 }
 

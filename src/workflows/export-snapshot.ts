@@ -25,6 +25,7 @@ import {
 } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs } from '../shared/poll-schedule';
+import { collectionCount } from '../shared/progress-text';
 import { iso, workflowNow } from './clock';
 import { exportCompletedSignal, progressQuery } from './messages';
 
@@ -276,12 +277,7 @@ async function notify(
 }
 
 function details(params: ExportSnapshotParams, progress: ExportProgress): string {
-  const count =
-    progress.exportedCollections !== null && progress.totalCollections !== null
-      ? `${progress.exportedCollections}/${progress.totalCollections} collections`
-      : progress.components.length
-        ? `${progress.components.length} components`
-        : 'no collection count yet';
+  const count = collectionCount(progress) ?? 'no collection count yet';
   return [
     `**${progress.state ?? 'not created'}**: ${count}`,
     '',
