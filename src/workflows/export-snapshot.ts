@@ -1,9 +1,11 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -68,7 +70,7 @@ export async function exportSnapshot(
   };
   setHandler(progressQuery, () => progress);
 
-  const params = validate(input);
+  const params = await validateOrNotify(input, progress, startedAtMs);
   const deadlineAtMs = resume?.deadlineAtMs ?? startedAtMs + params.polling.timeoutMs;
   progress.deadlineAt = iso(deadlineAtMs);
   if (params.notify) progress.notify = { workflowId: params.notify.workflowId, delivered: null, error: null };
@@ -105,8 +107,8 @@ export async function exportSnapshot(
       log.info(created.adopted ? 'Adopted export job' : 'Created export job', { exportJobId: status.exportJobId });
     } catch (err) {
       // Nothing was exported; tell the listener before failing, so no caller waits forever.
-      await notify(params, progress, completionOf(params, progress, null, startedAtMs, false, 'CreateFailed'));
-      throw err;
+      const state = isCancellation(err) ? 'Cancelled' : 'CreateFailed';
+      return endWithError(params, progress, completionOf(params, progress, null, startedAtMs, false, state), err);
     }
   }
   record(params, progress, status);
@@ -155,7 +157,15 @@ export async function exportSnapshot(
       const pastDeadline =
         err instanceof ActivityFailure &&
         (err.retryState === RetryState.TIMEOUT || err.cause instanceof TimeoutFailure);
-      if (!pastDeadline) throw err;
+      if (!pastDeadline) {
+        // A fatal error or a cancellation while the job runs: the listener still hears the last state.
+        return endWithError(
+          params,
+          progress,
+          completionOf(params, progress, status, startedAtMs, false, status.state),
+          err
+        );
+      }
       deadlineHit = true;
       break;
     }
@@ -206,16 +216,79 @@ export async function exportSnapshot(
   return completion;
 }
 
-function validate(input: unknown): ExportSnapshotParams {
+/**
+ * Validates the input. When it is invalid but names a listener, the listener is told (best effort, with the ids
+ * as given) before the workflow fails, so a caller waiting for `exportCompleted` does not wait forever.
+ */
+async function validateOrNotify(
+  input: unknown,
+  progress: ExportProgress,
+  startedAtMs: number
+): Promise<ExportSnapshotParams> {
   const parsed = exportSnapshotInputSchema.safeParse(input);
-  if (!parsed.success) {
+  if (parsed.success) return { ...parsed.data, polling: parsed.data.polling ?? pollingInputSchema.parse({}) };
+  const failure = ApplicationFailure.create({
+    type: FailureType.InvalidExportInput,
+    message: `Invalid exportSnapshot input, nothing was sent to Atlas: ${describeIssues(parsed.error.issues)}`,
+    nonRetryable: true,
+  });
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const notifyTo = (raw.notify as { workflowId?: unknown } | undefined)?.workflowId;
+  if (typeof notifyTo === 'string' && notifyTo.length > 0) {
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    const asGiven = {
+      groupId: text(raw.groupId),
+      clusterName: text(raw.clusterName),
+      snapshotId: text(raw.snapshotId),
+      exportBucketId: text(raw.exportBucketId),
+      notify: { workflowId: notifyTo },
+    } as ExportSnapshotParams;
+    progress.notify = { workflowId: notifyTo, delivered: null, error: null };
+    await endWithError(
+      asGiven,
+      progress,
+      completionOf(asGiven, progress, null, startedAtMs, false, 'InvalidInput'),
+      failure
+    );
+  }
+  throw failure;
+}
+
+/**
+ * Ends the workflow on an error: signals the listener (even when the workflow is being cancelled), then fails
+ * with a typed failure whose `type` is the one that says what went wrong (e.g. the Atlas `errorCode`) rather
+ * than a generic activity failure, with the completion in its details. Cancellation is rethrown as is.
+ */
+async function endWithError(
+  params: ExportSnapshotParams,
+  progress: ExportProgress,
+  completion: ExportCompletion,
+  err: unknown
+): Promise<never> {
+  await CancellationScope.nonCancellable(() => notify(params, progress, completion));
+  progress.phase = 'done';
+  progress.finishedAt = completion.finishedAt;
+  if (isCancellation(err)) throw err;
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
     throw ApplicationFailure.create({
-      type: FailureType.InvalidExportInput,
-      message: `Invalid exportSnapshot input, nothing was sent to Atlas: ${describeIssues(parsed.error.issues)}`,
+      type: cause.type ?? 'Error',
+      message: cause.message,
       nonRetryable: true,
+      details: [completion],
+      cause: err as Error,
     });
   }
-  return { ...parsed.data, polling: parsed.data.polling ?? pollingInputSchema.parse({}) };
+  if (err instanceof ActivityFailure && (err.retryState === RetryState.TIMEOUT || cause instanceof TimeoutFailure)) {
+    throw ApplicationFailure.create({
+      type: FailureType.ExportDeadlineExceeded,
+      message: `The export job could not be created before the polling deadline ${progress.deadlineAt}: ${err.cause?.message ?? err.message}`,
+      nonRetryable: true,
+      details: [completion],
+      cause: err,
+    });
+  }
+  throw err;
 }
 
 function record(params: ExportSnapshotParams, progress: ExportProgress, status: ExportJobStatus): void {

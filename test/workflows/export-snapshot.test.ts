@@ -1,3 +1,5 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { ExportCompletion } from '../../src/shared/export-contract';
 import { FailureType } from '../../src/shared/failure-types';
@@ -156,6 +158,55 @@ describe('exportSnapshot against the Atlas simulator', () => {
     expect((await failureOf(handle)).type).toBe('CLUSTER_NOT_FOUND');
     const [signalled] = await listener.result();
     expect(signalled).toMatchObject({ state: 'CreateFailed', exportJobId: null, terminal: false });
+  });
+
+  it('a fatal Atlas error while polling still signals the listener, then fails with the Atlas errorCode as type', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    const listener = await suite.temporal.client.workflow.start(exportListener, {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('listener'),
+      args: [1],
+    });
+    suite.atlas.sim.injectFaults({
+      operation: 'getExportJob',
+      kind: 'status',
+      status: 403,
+      errorCode: 'ACCESS_FORBIDDEN',
+    });
+    try {
+      const handle = await suite.h.start(suite.h.input({ snapshotId, notify: { workflowId: listener.workflowId } }));
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const top = (err as WorkflowFailedError).cause;
+      // The workflow's own failure is typed, not a generic "Activity task failed".
+      expect(top).toBeInstanceOf(ApplicationFailure);
+      expect((top as ApplicationFailure).type).toBe('ACCESS_FORBIDDEN');
+      expect(top?.message).toContain('To fix:');
+      const [signalled] = await listener.result();
+      expect(signalled).toMatchObject({
+        state: 'Queued',
+        terminal: false,
+        exportJobId: suite.h.jobsOf(handle.workflowId)[0]!.id,
+      });
+    } finally {
+      suite.atlas.sim.clearFaults();
+    }
+  });
+
+  it('invalid input that names a listener still tells it', async () => {
+    const listener = await suite.temporal.client.workflow.start(exportListener, {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('listener'),
+      args: [1],
+    });
+    const handle = await suite.h.start({
+      ...suite.h.input(),
+      snapshotId: 'nope',
+      notify: { workflowId: listener.workflowId },
+    });
+    expect((await failureOf(handle)).type).toBe(FailureType.InvalidExportInput);
+    const [signalled] = await listener.result();
+    expect(signalled).toMatchObject({ state: 'InvalidInput', snapshotId: 'nope', exportJobId: null });
   });
 
   it('continues as new on long exports, carrying the job id and progress', async () => {
