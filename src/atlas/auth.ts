@@ -24,7 +24,10 @@ export interface AtlasAuthenticator {
    * Called when Atlas answered 401. Returns true when new credentials were obtained and the request is
    * worth sending once more (a digest challenge, a stale nonce, an expired bearer token).
    */
-  refreshAfterUnauthorized(wwwAuthenticate: string | undefined, hadAuthorization: boolean): Promise<boolean>;
+  refreshAfterUnauthorized(
+    wwwAuthenticate: string | undefined,
+    usedAuthorization: string | undefined
+  ): Promise<boolean>;
 }
 
 export function createAuthenticator(
@@ -113,12 +116,17 @@ class DigestAuthenticator implements AtlasAuthenticator {
     return Promise.resolve(`Digest ${parts.join(', ')}`);
   }
 
-  refreshAfterUnauthorized(wwwAuthenticate: string | undefined, hadAuthorization: boolean): Promise<boolean> {
+  refreshAfterUnauthorized(
+    wwwAuthenticate: string | undefined,
+    usedAuthorization: string | undefined
+  ): Promise<boolean> {
+    const hadAuthorization = usedAuthorization !== undefined;
     const challenge = parseDigestChallenge(wwwAuthenticate);
     if (!challenge) return Promise.resolve(false);
     const previous = this.challenge;
     this.challenge = challenge;
-    this.nonceCount = 0;
+    // A nonce count must never repeat for one nonce; start over only with a new nonce.
+    if (previous?.nonce !== challenge.nonce) this.nonceCount = 0;
     // Retry when we had not answered a challenge yet, when the nonce went stale, or when Atlas issued a
     // different nonce than the one we answered (it expired). A rejected answer to a fresh nonce is final.
     const retry = !hadAuthorization || challenge.stale || previous?.nonce !== challenge.nonce;
@@ -141,19 +149,23 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
     private readonly deps: { baseUrl: string; dispatcher: Dispatcher; timeoutMs: number; userAgent: string }
   ) {}
 
-  async authorization(_target: RequestTarget, signal: AbortSignal): Promise<string> {
+  async authorization(_target: RequestTarget, _signal: AbortSignal): Promise<string> {
     if (this.token && Date.now() < this.token.refreshAt) return `Bearer ${this.token.value}`;
-    this.inflight ??= this.fetchToken(signal).finally(() => {
+    // The shared fetch has its own timeout, so one caller's cancellation does not fail the others.
+    this.inflight ??= this.fetchToken(AbortSignal.timeout(this.deps.timeoutMs)).finally(() => {
       this.inflight = undefined;
     });
     return `Bearer ${await this.inflight}`;
   }
 
-  refreshAfterUnauthorized(_wwwAuthenticate: string | undefined, hadAuthorization: boolean): Promise<boolean> {
-    if (!hadAuthorization) return Promise.resolve(true);
-    const hadToken = this.token !== undefined;
-    this.token = undefined;
-    return Promise.resolve(hadToken);
+  refreshAfterUnauthorized(
+    _wwwAuthenticate: string | undefined,
+    usedAuthorization: string | undefined
+  ): Promise<boolean> {
+    // Drop the token only if it is the one Atlas refused (a concurrent request may have replaced it already),
+    // and let the caller retry once; the single-flight fetch gives all of them one new token.
+    if (this.token && usedAuthorization === `Bearer ${this.token.value}`) this.token = undefined;
+    return Promise.resolve(true);
   }
 
   private async fetchToken(signal: AbortSignal): Promise<string> {

@@ -198,7 +198,7 @@ export class AtlasClient {
 
     let res = await this.send(operation, method, uri, body, signal);
     // One more round trip when the auth scheme can do better: a digest challenge, a stale nonce, an expired token.
-    if (res.status === 401 && (await this.auth.refreshAfterUnauthorized(res.wwwAuthenticate, res.hadAuthorization))) {
+    if (res.status === 401 && (await this.auth.refreshAfterUnauthorized(res.wwwAuthenticate, res.authorization))) {
       res = await this.send(operation, method, uri, body, signal);
     }
 
@@ -231,7 +231,8 @@ export class AtlasClient {
     text: string;
     retryAfter?: string;
     wwwAuthenticate?: string;
-    hadAuthorization: boolean;
+    /** The Authorization header sent, so the auth scheme can tell which credential was refused. */
+    authorization?: string | undefined;
   }> {
     const ref = { method, path: uri.split('?')[0] ?? uri };
     const started = performance.now();
@@ -257,7 +258,7 @@ export class AtlasClient {
         text,
         retryAfter: headerValue(res.headers['retry-after']),
         wwwAuthenticate: headerValue(res.headers['www-authenticate']),
-        hadAuthorization: authorization !== undefined,
+        authorization,
       };
     } catch (err) {
       if (

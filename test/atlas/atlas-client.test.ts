@@ -108,6 +108,19 @@ describe('AtlasClient against the simulator', () => {
     expect(log).toEqual(['getSnapshot:401', 'oauthToken:200', 'getSnapshot:200']);
   });
 
+  it('recovers concurrent requests refused with the same revoked token, with one new token', async () => {
+    const client = atlas.client(TEST_SERVICE_ACCOUNT);
+    await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId);
+    atlas.sim.revokeAllTokens();
+    const before = atlas.sim.requests.length;
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => client.getSnapshot(g(), c(), atlas.fixtures.snapshotId))
+    );
+    expect(results.every((r) => r.id === atlas.fixtures.snapshotId)).toBe(true);
+    const tokens = atlas.sim.requests.slice(before).filter((r) => r.operation === 'oauthToken');
+    expect(tokens).toHaveLength(1);
+  });
+
   it('rejects wrong digest credentials with a typed 401', async () => {
     const client = atlas.client({ mode: 'api-key', publicKey: TEST_SECRETS.publicKey, privateKey: 'wrong' });
     const err = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
