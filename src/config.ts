@@ -25,6 +25,8 @@ const boolString = z
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
 const temporalEnvSchema = z.object({
   TEMPORAL_ADDRESS: optionalString
     .default('localhost:7233')
@@ -44,12 +46,20 @@ const temporalEnvSchema = z.object({
 const atlasEnvSchema = z.object({
   ATLAS_BASE_URL: optionalString
     .default(DEFAULT_ATLAS_BASE_URL)
-    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://cloud.mongodb.com' })),
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://cloud.mongodb.com' }))
+    .refine((u) => {
+      const url = new URL(u);
+      return (
+        !url.username && !url.password && !url.search && !url.hash && (url.pathname === '/' || url.pathname === '')
+      );
+    }, 'must be an origin only (scheme, host, port): no credentials, path, query or fragment'),
   ATLAS_CLIENT_ID: optionalString,
   ATLAS_CLIENT_SECRET: optionalString,
   ATLAS_PUBLIC_KEY: optionalString,
   ATLAS_PRIVATE_KEY: optionalString,
   ATLAS_REQUEST_TIMEOUT: optionalEnv(durationSchema),
+  /** Plain http to a host other than loopback, e.g. the simulator in docker-compose. Never for real Atlas. */
+  ATLAS_ALLOW_INSECURE_HTTP: boolString,
 });
 
 const workerEnvSchema = z.object({
@@ -133,6 +143,12 @@ export function hasAtlasCredentials(env: NodeJS.ProcessEnv): boolean {
 
 export function parseAtlasConfig(env: NodeJS.ProcessEnv): AtlasConfig {
   const e = parse(atlasEnvSchema, env);
+  const url = new URL(e.ATLAS_BASE_URL);
+  if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname) && !e.ATLAS_ALLOW_INSECURE_HTTP) {
+    throw new ConfigError(
+      'Invalid configuration: env.ATLAS_BASE_URL: must use https, since credentials travel with every request (plain http is allowed for loopback, or with ATLAS_ALLOW_INSECURE_HTTP=true for a simulator on another host)'
+    );
+  }
   const serviceAccount = !!e.ATLAS_CLIENT_ID || !!e.ATLAS_CLIENT_SECRET;
   const apiKey = !!e.ATLAS_PUBLIC_KEY || !!e.ATLAS_PRIVATE_KEY;
   if (serviceAccount && apiKey) {

@@ -91,11 +91,13 @@ async function main(): Promise<number> {
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
+  let stopping = false;
   let stopRequested: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (stopRequested = r));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.log(`\n${signal}: shutting down...`);
+      stopping = true;
       stopRequested();
     });
   }
@@ -216,7 +218,7 @@ async function main(): Promise<number> {
         last = line;
       }
       await Promise.race([outcome, new Promise((r) => setTimeout(r, 1_000)), stopped]);
-      if (await Promise.race([stopped.then(() => true), Promise.resolve(false)])) break;
+      if (stopping) break;
     }
     if (result) {
       console.log(
@@ -225,7 +227,7 @@ async function main(): Promise<number> {
     } else if (failure) {
       console.log(`Export failed: ${failure}`);
     }
-    if (!values.once) {
+    if (!values.once && !stopping) {
       console.log(`The stack stays up: browse ${server.uiUrl} . Press Ctrl-C to stop.`);
       await stopped;
     }

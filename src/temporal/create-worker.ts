@@ -25,6 +25,9 @@ export function createExportWorker(options: ExportWorkerOptions): Promise<Worker
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
+    // On SIGTERM, let in-flight activities (an Atlas call takes at most the request timeout) finish before
+    // cancelling them; the default of 0 cancels at once.
+    shutdownGraceTime: '30s',
     ...options.tuning,
   });
 }

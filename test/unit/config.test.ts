@@ -87,6 +87,14 @@ describe('Atlas config', () => {
     ],
     [{ ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'ftp://x' }, 'env.ATLAS_BASE_URL'],
     [
+      { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'http://atlas.example.com' },
+      'must use https',
+    ],
+    [
+      { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'https://u:pw@cloud.mongodb.com/x?y=1' },
+      'must be an origin only',
+    ],
+    [
       { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_REQUEST_TIMEOUT: 'forever' },
       'env.ATLAS_REQUEST_TIMEOUT',
     ],
@@ -94,6 +102,13 @@ describe('Atlas config', () => {
     const message = configError(() => parseAtlasConfig(env));
     expect(message).toContain(expected);
     expect(message).not.toContain(SECRET);
+  });
+
+  it('allows plain http to another host only when explicitly asked (a simulator in docker-compose)', () => {
+    const env = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'http://atlas-simulator:8090' };
+    expect(configError(() => parseAtlasConfig(env))).toContain('must use https');
+    expect(parseAtlasConfig({ ...env, ATLAS_ALLOW_INSECURE_HTTP: 'true' }).baseUrl).toBe('http://atlas-simulator:8090');
+    expect(parseAtlasConfig({ ...env, ATLAS_BASE_URL: 'http://127.0.0.1:8089' }).baseUrl).toBe('http://127.0.0.1:8089');
   });
 
   it('treats blank variables as unset', () => {
