@@ -1,15 +1,7 @@
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   EXPORT_PROGRESS_QUERY,
-  EXPORT_SNAPSHOT_WORKFLOW,
   exportSnapshotInputSchema,
   type ExportCompletion,
   type ExportProgress,
@@ -17,7 +9,7 @@ import {
 } from '../shared/export-contract';
 import { durationSchema } from '../shared/durations';
 import { collectionCount } from '../shared/progress-text';
-import { exportWorkflowId } from '../shared/workflow-ids';
+import { startExport } from '../client/exports';
 import { ExitCode, UsageError, type FlagValues, type Output } from './common';
 
 /** `export`, `progress` and `result`: one export at a time. */
@@ -153,30 +145,18 @@ export async function commandExport(
   out: Output
 ): Promise<number> {
   const input = exportInputFromFlags(values);
-  const workflowId = typeof values['workflow-id'] === 'string' ? values['workflow-id'] : exportWorkflowId(input);
-  let handle: WorkflowHandle;
-  let started = true;
-  try {
-    handle = await client.workflow.start(EXPORT_SNAPSHOT_WORKFLOW, {
-      taskQueue,
-      workflowId,
-      args: [input],
-      // A second start for the same export attaches to the running one; a finished success is not redone.
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      staticSummary: `Export ${input.clusterName} snapshot ${input.snapshotId}`,
-      staticDetails: `Project \`${input.groupId}\`, cluster \`${input.clusterName}\`, snapshot \`${input.snapshotId}\` → export bucket \`${input.exportBucketId}\``,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    started = false;
-    handle = client.workflow.getHandle(workflowId);
-  }
+  // Idempotent: a second start of the same export attaches to the running one (started: false, exact even under
+  // racing starts), and a finished success is not redone.
+  const { workflowId, runId, started } = await startExport(client, input, {
+    taskQueue,
+    ...(typeof values['workflow-id'] === 'string' ? { workflowId: values['workflow-id'] } : {}),
+  });
+  const handle = client.workflow.getHandle(workflowId);
   out.line(
     started ? `Started export workflow ${workflowId}` : `Export workflow ${workflowId} already exists; attaching to it`
   );
   if (!values.wait) {
-    out.result({ workflowId, runId: 'firstExecutionRunId' in handle ? handle.firstExecutionRunId : null, started });
+    out.result({ workflowId, runId, started });
     return ExitCode.Ok;
   }
   return follow(

@@ -28,6 +28,8 @@ export interface StartExportOptions {
    * `atlas-export-key-<businessKey>`; without it, the id is derived from the four Atlas ids, as the CLI does.
    */
   businessKey?: string;
+  /** An explicit workflow id (instead of one derived from `businessKey` or the ids). */
+  workflowId?: string;
   /** Task queue of the export workers; default `atlas-exports`. */
   taskQueue?: string;
 }
@@ -57,7 +59,8 @@ export async function startExport(
   if (!parsed.ok)
     throw new InvalidExportInputError(`Invalid exportSnapshot input, nothing was started: ${parsed.message}`);
   const workflowId =
-    options.businessKey !== undefined ? businessKeyWorkflowId(options.businessKey) : exportWorkflowId(input);
+    options.workflowId ??
+    (options.businessKey !== undefined ? businessKeyWorkflowId(options.businessKey) : exportWorkflowId(input));
   const token = randomUUID();
   try {
     const handle = await client.workflow.start(EXPORT_SNAPSHOT_WORKFLOW, {

@@ -65,6 +65,7 @@ describe('starter CLI', () => {
       env()
     );
     expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout.trim().split('\n').pop()!) as { status: string }).status).toBe('completed');
     expect(suite.atlas.sim.exportJobs().filter((j) => j.snapshotId === snapshotId)).toHaveLength(1);
   });
 
@@ -89,6 +90,27 @@ describe('starter CLI', () => {
     expect(r.stdout).toMatch(/Started export workflow/);
     expect(r.stdout).toMatch(/polling: (Queued|InProgress)/);
     expect(r.stdout).toContain('Export failed (ExportFailed)');
+  });
+
+  it('reports whether this call started the export (a repeated start attaches: started false)', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 30 * 3600_000 }, { snapshotId });
+    const workflowId = uniqueId('cli');
+    const first = await runCli(
+      'src/starter.ts',
+      exportArgs(snapshotId, ['--workflow-id', workflowId, '--json']),
+      env()
+    );
+    const second = await runCli(
+      'src/starter.ts',
+      exportArgs(snapshotId, ['--workflow-id', workflowId, '--json']),
+      env()
+    );
+    const a = JSON.parse(first.stdout) as { started: boolean; runId: string };
+    const b = JSON.parse(second.stdout) as { started: boolean; runId: string };
+    expect([a.started, b.started]).toEqual([true, false]);
+    expect(b.runId).toBe(a.runId);
+    await suite.temporal.client.workflow.getHandle(workflowId).terminate('test done');
   });
 
   it('reads the progress of a running export', async () => {
