@@ -1,11 +1,14 @@
 import { activityInfo, log } from '@temporalio/activity';
-import type { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
 import { IDEMPOTENCY_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
 import { describeStatus, toExportJobStatus } from './export-job-status';
 import { atlasCall, notReadyFailure } from './failure-mapping';
+
+/** Slack kept between the end of a POST (at most the request timeout) and the end of its attempt. */
+const POST_MARGIN_MS = 1_000;
 
 /** Input of `createExportJob`. */
 export interface CreateExportJobInput {
@@ -76,11 +79,31 @@ export function createExportActivities(atlas: AtlasClient) {
      * completion therefore never leaves two jobs: the retry finds the first.
      */
     async createExportJob(input: CreateExportJobInput): Promise<CreateExportJobResult> {
+      const info = activityInfo();
+      // Two attempts must never POST at once: Temporal retries an attempt that outlived its start-to-close
+      // timeout while the old one may still be running here. So a POST is only sent when it is sure to be over
+      // (answered or aborted by the request timeout) before this attempt's time is up.
+      if (info.startToCloseTimeoutMs < atlas.requestTimeoutMs + POST_MARGIN_MS) {
+        throw ApplicationFailure.create({
+          type: FailureType.AttemptTimeoutTooShort,
+          message: `polling.attemptTimeout (${info.startToCloseTimeoutMs} ms) is shorter than one Atlas request of this worker (ATLAS_REQUEST_TIMEOUT ${atlas.requestTimeoutMs} ms) plus ${POST_MARGIN_MS} ms; raise it or lower ATLAS_REQUEST_TIMEOUT`,
+          nonRetryable: true,
+        });
+      }
+      const attemptEndsAt = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs;
       return atlasCall(async (signal) => {
         const existing = await findTagged(input, signal);
         if (existing) {
           log.info('Adopted existing export job', { exportJobId: existing.id, state: existing.state });
           return { status: toExportJobStatus(existing), adopted: true };
+        }
+        if (attemptEndsAt - Date.now() < atlas.requestTimeoutMs + POST_MARGIN_MS) {
+          throw ApplicationFailure.create({
+            type: FailureType.CreateDeferred,
+            message:
+              'Too little time left in this attempt to create the export job safely; the next attempt lists again and creates',
+            nonRetryable: false,
+          });
         }
         try {
           const job = await atlas.createExportJob(

@@ -74,6 +74,11 @@ export class AtlasClient {
     });
   }
 
+  /** The per-request limit: a request started now is over, one way or another, within this many ms. */
+  get requestTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
   get authMode(): AtlasCredentials['mode'] {
     return this.auth.mode;
   }

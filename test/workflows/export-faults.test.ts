@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/simulator';
 import { FailureType } from '../../src/shared/failure-types';
-import { failureOf, useExportSuite } from '../helpers/export-harness';
+import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { fetchHistoryStats } from '../helpers/history';
 import { startTestWorker } from '../helpers/temporal';
 
@@ -174,6 +174,18 @@ describe('non-retryable Atlas errors fail fast after one attempt', () => {
     } finally {
       await badWorker.stop();
     }
+  });
+
+  it('an attempt timeout too short for one Atlas request fails before any POST, naming both settings', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    // The test worker's Atlas client has a 5 s request timeout.
+    const handle = await suite.h.start(
+      suite.h.input({ snapshotId, polling: { ...FAST_POLLING, attemptTimeout: '5s' } })
+    );
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(FailureType.AttemptTimeoutTooShort);
+    expect(failure.message).toContain('ATLAS_REQUEST_TIMEOUT');
+    expect(suite.h.requestsFor(snapshotId, 'createExportJob')).toHaveLength(0);
   });
 
   it('a status body that drifted from the schema fails fast as AtlasResponseSchemaMismatch', async () => {

@@ -30,6 +30,8 @@ describe('the worker process', () => {
       ATLAS_BASE_URL: atlas.sim.url,
       ATLAS_PUBLIC_KEY: TEST_SECRETS.publicKey,
       ATLAS_PRIVATE_KEY: TEST_SECRETS.privateKey,
+      // Short attempts (3 s, so a lost attempt is retried soon) need requests that surely end inside them.
+      ATLAS_REQUEST_TIMEOUT: '1s',
     };
     const h = new ExportHarness(temporal, atlas, taskQueue);
     const snapshotId = h.freshSnapshot();
