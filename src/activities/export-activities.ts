@@ -1,7 +1,7 @@
 import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
-import { IDEMPOTENCY_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
+import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
 import { describeStatus, toExportJobStatus } from './export-job-status';
@@ -19,6 +19,11 @@ export interface CreateExportJobInput {
   customData?: { key: string; value: string }[] | undefined;
   /** Tags the job in `customData`; a retry or a re-run with the same key adopts the job instead of creating one. */
   idempotencyKey: string;
+  /**
+   * The workflow's first run id, tagged too: a job of this very run is adopted whatever its state (it may have
+   * failed before the retry looked), while a failed job of an earlier run with the same key is not.
+   */
+  runKey?: string;
 }
 
 /** Result of `createExportJob`. */
@@ -61,14 +66,16 @@ export interface PollExportJobResult {
 /** Export activities, bound to one Atlas client whose credentials never leave this closure. */
 export function createExportActivities(atlas: AtlasClient) {
   async function findTagged(input: CreateExportJobInput, signal: AbortSignal): Promise<ExportJob | undefined> {
-    const jobs = await atlas.listExportJobs(input.groupId, input.clusterName, { signal });
-    return jobs.find(
+    const tag = (job: ExportJob, key: string) => job.customData?.find((c) => c.key === key)?.value;
+    const jobs = (await atlas.listExportJobs(input.groupId, input.clusterName, { signal })).filter(
       (job) =>
-        job.customData?.some((c) => c.key === IDEMPOTENCY_TAG_KEY && c.value === input.idempotencyKey) === true &&
+        tag(job, IDEMPOTENCY_TAG_KEY) === input.idempotencyKey &&
         job.snapshotId === input.snapshotId &&
-        job.exportBucketId === input.exportBucketId &&
-        job.state !== 'Failed' &&
-        job.state !== 'Cancelled'
+        job.exportBucketId === input.exportBucketId
+    );
+    return (
+      jobs.find((job) => input.runKey !== undefined && tag(job, RUN_TAG_KEY) === input.runKey) ??
+      jobs.find((job) => job.state !== 'Failed' && job.state !== 'Cancelled')
     );
   }
 
@@ -83,7 +90,11 @@ export function createExportActivities(atlas: AtlasClient) {
       // Two attempts must never POST at once: Temporal retries an attempt that outlived its start-to-close
       // timeout while the old one may still be running here. So a POST is only sent when it is sure to be over
       // (answered or aborted by the request timeout) before this attempt's time is up.
-      if (info.startToCloseTimeoutMs < atlas.requestTimeoutMs + POST_MARGIN_MS) {
+      // Near the polling deadline the server shortens start-to-close to what is left (schedule-to-close); that
+      // is not a configuration error, and the check below defers until the deadline ends the activity.
+      const cappedByDeadline =
+        info.scheduleToCloseTimeoutMs > 0 && info.startToCloseTimeoutMs >= info.scheduleToCloseTimeoutMs;
+      if (!cappedByDeadline && info.startToCloseTimeoutMs < atlas.requestTimeoutMs + POST_MARGIN_MS) {
         throw ApplicationFailure.create({
           type: FailureType.AttemptTimeoutTooShort,
           message: `polling.attemptTimeout (${info.startToCloseTimeoutMs} ms) is shorter than one Atlas request of this worker (ATLAS_REQUEST_TIMEOUT ${atlas.requestTimeoutMs} ms) plus ${POST_MARGIN_MS} ms; raise it or lower ATLAS_REQUEST_TIMEOUT`,
@@ -112,7 +123,11 @@ export function createExportActivities(atlas: AtlasClient) {
             {
               snapshotId: input.snapshotId,
               exportBucketId: input.exportBucketId,
-              customData: [...(input.customData ?? []), { key: IDEMPOTENCY_TAG_KEY, value: input.idempotencyKey }],
+              customData: [
+                ...(input.customData ?? []),
+                { key: IDEMPOTENCY_TAG_KEY, value: input.idempotencyKey },
+                ...(input.runKey !== undefined ? [{ key: RUN_TAG_KEY, value: input.runKey }] : []),
+              ],
             },
             { signal }
           );

@@ -16,6 +16,8 @@ export const EXPORT_PROGRESS_QUERY = 'progress';
 export const EXPORT_COMPLETED_SIGNAL = 'exportCompleted';
 /** `customData` key this service adds to every job it creates, valued with the workflow id (idempotency tag). */
 export const IDEMPOTENCY_TAG_KEY = 'atlas-export-orchestrator:workflow-id';
+/** `customData` key valued with the workflow's first run id: tells this run's own job from earlier runs' jobs. */
+export const RUN_TAG_KEY = 'atlas-export-orchestrator:run-id';
 
 /** Defaults fit real exports: 12–35 min on small clusters (up to 21 min of it queued), hours on large ones. */
 export const DEFAULT_POLLING = {
@@ -37,8 +39,8 @@ export const customDataSchema = z
     })
   )
   .max(50, 'at most 50 labels')
-  .refine((items) => items.every((i) => i.key !== IDEMPOTENCY_TAG_KEY), {
-    message: `the key "${IDEMPOTENCY_TAG_KEY}" is reserved for the idempotency tag`,
+  .refine((items) => items.every((i) => i.key !== IDEMPOTENCY_TAG_KEY && i.key !== RUN_TAG_KEY), {
+    message: `the keys "${IDEMPOTENCY_TAG_KEY}" and "${RUN_TAG_KEY}" are reserved for the idempotency tags`,
   });
 
 export const pollingInputSchema = z

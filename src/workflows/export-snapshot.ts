@@ -102,6 +102,7 @@ export async function exportSnapshot(
         exportBucketId: params.exportBucketId,
         customData: params.customData,
         idempotencyKey: info.workflowId,
+        runKey: info.firstExecutionRunId,
       });
       status = created.status;
       log.info(created.adopted ? 'Adopted export job' : 'Created export job', { exportJobId: status.exportJobId });

@@ -110,6 +110,21 @@ describe('retryable Atlas errors recover with exactly one job', () => {
     expect((await fetchHistoryStats(handle)).activities.createExportJob?.attempts).toBe(1);
   });
 
+  it('a lost create response is adopted even when that job already failed by the time the retry looks', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.setExportPlan(
+      { queuedMs: 1_000, inProgressMs: 1_000, outcome: 'Failed', stateReason: { errorCode: 'E', message: 'boom' } },
+      { snapshotId }
+    );
+    suite.atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'reset', afterHandling: true });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(FailureType.ExportFailed);
+    // This run's own job, failed or not, is the one: no second job was created.
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+    expect(suite.h.requestsFor(snapshotId, 'createExportJob')).toHaveLength(1);
+  });
+
   it('a create that took effect but whose response was lost is adopted, not repeated', async () => {
     const snapshotId = suite.h.freshSnapshot();
     suite.atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'reset', afterHandling: true });

@@ -133,7 +133,7 @@ describe('exportSnapshot against the Atlas simulator', () => {
       suite.h.input({
         snapshotId,
         notify: { workflowId: listener.workflowId },
-        polling: { ...FAST_POLLING, timeout: '3s' },
+        polling: { ...FAST_POLLING, timeout: '8s' },
       })
     );
     const failure = await failureOf(handle);

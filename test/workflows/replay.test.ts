@@ -128,7 +128,7 @@ describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
     atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 100 * 3600_000 }, { snapshotId: slowSnapshot });
     await save(
       'deadline',
-      await h.start(h.input({ snapshotId: slowSnapshot, polling: { ...FAST_POLLING, timeout: '3s' } }))
+      await h.start(h.input({ snapshotId: slowSnapshot, polling: { ...FAST_POLLING, timeout: '8s' } }))
     );
   }, 120_000);
 });
