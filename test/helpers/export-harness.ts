@@ -7,6 +7,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ExportSnapshotInput } from '../../src/shared/export-contract';
 import { exportSnapshot } from '../../src/workflows';
+import { exportListener } from '../fixtures/listener-workflow';
 import type { SimulatorOptions } from '../../src/simulator';
 import { startSimulatedAtlas, type SimulatedAtlas } from './atlas';
 import { connectTemporal, startTestWorker, uniqueId, type TemporalTestContext, type TestWorker } from './temporal';
@@ -54,6 +55,15 @@ export class ExportHarness {
       taskQueue,
       workflowId: uniqueId('export'),
       args: [args as ExportSnapshotInput],
+    });
+  }
+
+  /** A caller workflow that collects `exportCompleted` signals (test/fixtures/listener-workflow.ts). */
+  startListener(expected = 1) {
+    return this.temporal.client.workflow.start(exportListener, {
+      taskQueue: this.taskQueue,
+      workflowId: uniqueId('listener'),
+      args: [expected],
     });
   }
 

@@ -4,11 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { ExportCompletion } from '../../src/shared/export-contract';
 import { FailureType } from '../../src/shared/failure-types';
 import { progressQuery } from '../../src/workflows';
-import { exportListener } from '../fixtures/listener-workflow';
 import { TEST_SERVICE_ACCOUNT } from '../helpers/atlas';
 import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { fetchHistoryStats } from '../helpers/history';
-import { startTestWorker, uniqueId } from '../helpers/temporal';
+import { startTestWorker } from '../helpers/temporal';
 
 const suite = useExportSuite();
 
@@ -55,11 +54,7 @@ describe('exportSnapshot against the Atlas simulator', () => {
 
   it('signals exportCompleted to the notify workflow with the final progress', async () => {
     const snapshotId = suite.h.freshSnapshot();
-    const listener = await suite.temporal.client.workflow.start(exportListener, {
-      taskQueue: suite.worker.taskQueue,
-      workflowId: uniqueId('listener'),
-      args: [1],
-    });
+    const listener = await suite.h.startListener();
     const handle = await suite.h.start(suite.h.input({ snapshotId, notify: { workflowId: listener.workflowId } }));
     const result = await handle.result();
     const [signalled] = await listener.result();
@@ -102,11 +97,7 @@ describe('exportSnapshot against the Atlas simulator', () => {
       },
       { snapshotId }
     );
-    const listener = await suite.temporal.client.workflow.start(exportListener, {
-      taskQueue: suite.worker.taskQueue,
-      workflowId: uniqueId('listener'),
-      args: [1],
-    });
+    const listener = await suite.h.startListener();
     const handle = await suite.h.start(suite.h.input({ snapshotId, notify: { workflowId: listener.workflowId } }));
     const failure = await failureOf(handle);
     expect(failure.type).toBe(FailureType.ExportFailed);
@@ -124,11 +115,7 @@ describe('exportSnapshot against the Atlas simulator', () => {
   it('stops waiting at the polling deadline: signals the last state, then fails with ExportDeadlineExceeded', async () => {
     const snapshotId = suite.h.freshSnapshot();
     suite.atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 100 * 3600_000 }, { snapshotId });
-    const listener = await suite.temporal.client.workflow.start(exportListener, {
-      taskQueue: suite.worker.taskQueue,
-      workflowId: uniqueId('listener'),
-      args: [1],
-    });
+    const listener = await suite.h.startListener();
     const handle = await suite.h.start(
       suite.h.input({
         snapshotId,
@@ -147,11 +134,7 @@ describe('exportSnapshot against the Atlas simulator', () => {
   });
 
   it('tells the listener when the job could not be created at all', async () => {
-    const listener = await suite.temporal.client.workflow.start(exportListener, {
-      taskQueue: suite.worker.taskQueue,
-      workflowId: uniqueId('listener'),
-      args: [1],
-    });
+    const listener = await suite.h.startListener();
     const handle = await suite.h.start(
       suite.h.input({ clusterName: 'no-such-cluster', notify: { workflowId: listener.workflowId } })
     );
@@ -162,11 +145,7 @@ describe('exportSnapshot against the Atlas simulator', () => {
 
   it('a fatal Atlas error while polling still signals the listener, then fails with the Atlas errorCode as type', async () => {
     const snapshotId = suite.h.freshSnapshot();
-    const listener = await suite.temporal.client.workflow.start(exportListener, {
-      taskQueue: suite.worker.taskQueue,
-      workflowId: uniqueId('listener'),
-      args: [1],
-    });
+    const listener = await suite.h.startListener();
     suite.atlas.sim.injectFaults({
       operation: 'getExportJob',
       kind: 'status',
@@ -194,11 +173,7 @@ describe('exportSnapshot against the Atlas simulator', () => {
   });
 
   it('invalid input that names a listener still tells it', async () => {
-    const listener = await suite.temporal.client.workflow.start(exportListener, {
-      taskQueue: suite.worker.taskQueue,
-      workflowId: uniqueId('listener'),
-      args: [1],
-    });
+    const listener = await suite.h.startListener();
     const handle = await suite.h.start({
       ...suite.h.input(),
       snapshotId: 'nope',

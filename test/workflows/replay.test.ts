@@ -6,7 +6,6 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { exportWorkflowId } from '../../src/shared/workflow-ids';
 import { exportSnapshot, scheduledExport } from '../../src/workflows';
-import { exportListener } from '../fixtures/listener-workflow';
 import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { createFleet } from '../helpers/fleet';
 import { uniqueId, workflowBundle } from '../helpers/temporal';
@@ -87,12 +86,8 @@ describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
   }
 
   it('records one history per outcome', async () => {
-    const { h, atlas, temporal, worker } = suite;
-    const listener = await temporal.client.workflow.start(exportListener, {
-      taskQueue: worker.taskQueue,
-      workflowId: uniqueId('listener'),
-      args: [1],
-    });
+    const { h, atlas, temporal } = suite;
+    const listener = await h.startListener();
     await save(
       'successful',
       await h.start(h.input({ snapshotId: h.freshSnapshot(), notify: { workflowId: listener.workflowId } }))
