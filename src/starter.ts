@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { CliError, ExitCode, output, UsageError } from './cli/common';
 import {
   commandExport,
@@ -110,6 +111,9 @@ if (require.main === module) {
         report(ExitCode.Usage, 'usage', `${err.message}\n\n${USAGE}`);
       }
       if (err instanceof CliError) report(err.exitCode, err.kind, err.message);
+      if (err instanceof WorkflowNotFoundError) {
+        report(ExitCode.NotFound, 'not-found', `Workflow ${err.workflowId} does not exist`);
+      }
       if (err instanceof ConfigError) report(ExitCode.Config, 'config', err.message);
       report(ExitCode.Unavailable, 'error', err instanceof Error ? err.message : String(err));
     }

@@ -113,6 +113,12 @@ describe('starter CLI', () => {
     await suite.temporal.client.workflow.getHandle(workflowId).terminate('test done');
   });
 
+  it('exits 4 for a workflow id that does not exist', async () => {
+    const r = await runCli('src/starter.ts', ['result', uniqueId('missing'), '--json'], env());
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'error', error: { kind: 'not-found' } });
+  });
+
   it('reads the progress of a running export', async () => {
     const snapshotId = suite.h.freshSnapshot();
     suite.atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 30 * 3600_000 }, { snapshotId });
