@@ -97,6 +97,9 @@ function describeProgress(p: ExportProgress): string {
 async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: number): Promise<number> {
   let done = false;
   let last = '';
+  // Wakes the progress watcher as soon as the result is in, instead of after a full interval.
+  let wake: () => void = () => undefined;
+  const woken = new Promise<void>((r) => (wake = r));
   const watcher = (async () => {
     while (!done && progressIntervalMs > 0) {
       try {
@@ -106,7 +109,9 @@ async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: n
       } catch {
         // The workflow may have just closed, or no worker is polling yet; the result decides.
       }
-      await new Promise((r) => setTimeout(r, progressIntervalMs));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([woken, new Promise((r) => (timer = setTimeout(r, progressIntervalMs)))]);
+      clearTimeout(timer);
     }
   })();
   try {
@@ -134,6 +139,7 @@ async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: n
     return ExitCode.ExportNotSuccessful;
   } finally {
     done = true;
+    wake();
     await watcher;
   }
 }

@@ -652,7 +652,11 @@ export function calendarText(c: CalendarSpecDescription): string {
 
 /** `summary WORKFLOW_ID`: the per-target summary of a scheduled run (running or finished). */
 export async function commandSummary(client: Client, workflowId: string, out: Output): Promise<number> {
-  const s = await client.workflow.getHandle(workflowId).query<ScheduledExportSummary>(SCHEDULED_EXPORT_SUMMARY_QUERY);
+  const handle = client.workflow.getHandle(workflowId);
+  const s = await handle.query<ScheduledExportSummary>(SCHEDULED_EXPORT_SUMMARY_QUERY);
+  // Failed targets are not the only way a run goes wrong: it may have failed validation, been terminated or
+  // timed out. Only a run that completed with no failed target (or is still running without one) is a success.
+  const { status } = await handle.describe();
   const c = s.counts;
   out.line(
     `${s.workflowId}: ${c.successful} successful, ${c.failed} failed, ${c.skipped} skipped, ${c.running} running, ${c.pending} pending of ${c.total}${s.finishedAt ? ` (finished ${s.finishedAt})` : ''}`
@@ -667,5 +671,6 @@ export async function commandSummary(client: Client, workflowId: string, out: Ou
     );
   }
   out.result(s);
-  return c.failed > 0 ? ExitCode.ExportNotSuccessful : ExitCode.Ok;
+  const healthy = status.name === 'COMPLETED' || status.name === 'RUNNING' || status.name === 'CONTINUED_AS_NEW';
+  return c.failed > 0 || !healthy ? ExitCode.ExportNotSuccessful : ExitCode.Ok;
 }

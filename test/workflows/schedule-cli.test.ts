@@ -191,6 +191,17 @@ describe('starter schedule', () => {
     });
   });
 
+  it('summary exits 1 for a run that failed without failed targets (invalid input)', async () => {
+    const handle = await suite.temporal.client.workflow.start('scheduledExport', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('scheduled-invalid'),
+      args: [{ targets: [{ groupId: 'nope' }] }],
+    });
+    await handle.result().catch(() => undefined);
+    const r = await cli('summary', handle.workflowId, '--json');
+    expect(r.code).toBe(1);
+  });
+
   it('refuses a bad targets file or spec with exit 2, naming the file, line and field, and creates nothing', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, ['targets:', '  - groupId: 5f00', '    clusterName: Cluster0', ''].join('\n'));
