@@ -43,6 +43,15 @@ export const customDataSchema = z
     message: `the keys "${IDEMPOTENCY_TAG_KEY}" and "${RUN_TAG_KEY}" are reserved for the idempotency tags`,
   });
 
+/** Backoff settings must not cap below their start; shared by every backoff a caller configures. */
+export const maximumAtLeastInitial: [
+  check: (b: { initialIntervalMs: number; maximumIntervalMs: number }) => boolean,
+  issue: { message: string; path: PropertyKey[] },
+] = [
+  (b) => b.maximumIntervalMs >= b.initialIntervalMs,
+  { message: 'maximumInterval must be at least initialInterval', path: ['maximumInterval'] },
+];
+
 export const pollingInputSchema = z
   .strictObject({
     /** First wait after creating the job. */
@@ -68,10 +77,7 @@ export const pollingInputSchema = z
     attemptTimeoutMs: p.attemptTimeout ?? DEFAULT_POLLING.attemptTimeoutMs,
     maxHistoryEvents: p.maxHistoryEvents ?? DEFAULT_POLLING.maxHistoryEvents,
   }))
-  .refine((p) => p.maximumIntervalMs >= p.initialIntervalMs, {
-    message: 'maximumInterval must be at least initialInterval',
-    path: ['maximumInterval'],
-  });
+  .refine(...maximumAtLeastInitial);
 export type PollingSettings = z.output<typeof pollingInputSchema>;
 
 export const exportSnapshotInputSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { atlasIdSchema, clusterNameSchema } from './atlas-vocabulary';
 import { durationSchema } from './durations';
-import { customDataSchema, describeIssues, pollingInputSchema } from './export-contract';
+import { customDataSchema, describeIssues, maximumAtLeastInitial, pollingInputSchema } from './export-contract';
 
 /**
  * The public contract of the `scheduledExport` workflow, which a Temporal Schedule starts: a list of export
@@ -81,10 +81,7 @@ const onDemandSchema = z
     backoffCoefficient: o.backoffCoefficient ?? DEFAULT_ON_DEMAND.backoffCoefficient,
     timeoutMs: o.timeout ?? DEFAULT_ON_DEMAND.timeoutMs,
   }))
-  .refine((o) => o.maximumIntervalMs >= o.initialIntervalMs, {
-    message: 'maximumInterval must be at least initialInterval',
-    path: ['maximumInterval'],
-  });
+  .refine(...maximumAtLeastInitial);
 export type OnDemandSettings = z.output<typeof onDemandSchema>;
 
 /** The key that makes two targets the same export request. */

@@ -29,6 +29,15 @@ interface RecordedHistory {
   history: unknown;
 }
 
+/** Waits for the run to close, then writes its history as `<prefix>-<scenario>.json` for the replay suite. */
+async function saveHistory(prefix: string, scenario: string, handle: WorkflowHandle): Promise<void> {
+  await handle.result().catch(() => undefined);
+  const history = await handle.fetchHistory();
+  const file = join(HISTORY_DIR, `${prefix}-${scenario}.json`);
+  const content = { workflowId: handle.workflowId, scenario, history: JSON.parse(historyToJSON(history)) as unknown };
+  writeFileSync(file, `${JSON.stringify(content, null, 1)}\n`);
+}
+
 function recorded(): { file: string; content: RecordedHistory }[] {
   return readdirSync(HISTORY_DIR)
     .filter((f) => f.endsWith('.json'))
@@ -77,13 +86,8 @@ describe('replay of recorded exportSnapshot histories', () => {
 describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
   const suite = useExportSuite();
 
-  async function save(scenario: string, handle: WorkflowHandle): Promise<void> {
-    await handle.result().catch(() => undefined);
-    const history = await handle.fetchHistory();
-    const file = join(HISTORY_DIR, `exportSnapshot-${WORKFLOW_VERSION}-${scenario}.json`);
-    const content = { workflowId: handle.workflowId, scenario, history: JSON.parse(historyToJSON(history)) as unknown };
-    writeFileSync(file, `${JSON.stringify(content, null, 1)}\n`);
-  }
+  const save = (scenario: string, handle: WorkflowHandle) =>
+    saveHistory(`exportSnapshot-${WORKFLOW_VERSION}`, scenario, handle);
 
   it('records one history per outcome', async () => {
     const { h, atlas, temporal } = suite;
@@ -131,13 +135,8 @@ describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
 describe.runIf(RECORD_SCHEDULED)('recording scheduledExport histories (RECORD_HISTORIES=scheduledExport)', () => {
   const suite = useExportSuite();
 
-  async function save(scenario: string, handle: WorkflowHandle): Promise<void> {
-    await handle.result().catch(() => undefined);
-    const history = await handle.fetchHistory();
-    const file = join(HISTORY_DIR, `scheduledExport-${SCHEDULED_WORKFLOW_VERSION}-${scenario}.json`);
-    const content = { workflowId: handle.workflowId, scenario, history: JSON.parse(historyToJSON(history)) as unknown };
-    writeFileSync(file, `${JSON.stringify(content, null, 1)}\n`);
-  }
+  const save = (scenario: string, handle: WorkflowHandle) =>
+    saveHistory(`scheduledExport-${SCHEDULED_WORKFLOW_VERSION}`, scenario, handle);
 
   it('records a run through every path, and a run that continued as new', async () => {
     const { atlas, temporal, worker } = suite;
