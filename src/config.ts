@@ -66,6 +66,18 @@ const workerEnvSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: intEnv(0),
   WORKER_MAX_CONCURRENT_ACTIVITIES: intEnv(1),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intEnv(2),
+  /** `host:port` for Prometheus `/metrics`, or `off`. */
+  WORKER_METRICS_ADDRESS: optionalString
+    .default('127.0.0.1:9464')
+    .pipe(
+      z
+        .string()
+        .regex(/^off$|^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port (e.g. 0.0.0.0:9464) or off')
+    ),
+  /** Add missing search attributes at start (dev server, self-hosted); false only checks they exist. */
+  WORKER_REGISTER_SEARCH_ATTRIBUTES: optionalEnv(z.enum(['true', 'false', '1', '0', 'yes', 'no'])),
+  LOG_LEVEL: optionalEnv(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])),
+  LOG_FORMAT: optionalEnv(z.enum(['json', 'text'])),
 });
 
 export interface TemporalConfig {
@@ -90,9 +102,18 @@ export interface AtlasConfig {
   requestTimeoutMs: number;
 }
 
+export interface ObservabilityConfig {
+  /** Prometheus bind address; undefined when off. */
+  metricsAddress: string | undefined;
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  logFormat: 'json' | 'text';
+  registerSearchAttributes: boolean;
+}
+
 export interface WorkerConfig {
   temporal: TemporalConfig;
   atlas: AtlasConfig;
+  observability: ObservabilityConfig;
   maxCachedWorkflows: number;
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;
@@ -190,6 +211,12 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   return Object.freeze({
     temporal,
     atlas,
+    observability: Object.freeze({
+      metricsAddress: w.WORKER_METRICS_ADDRESS === 'off' ? undefined : w.WORKER_METRICS_ADDRESS,
+      logLevel: w.LOG_LEVEL ?? 'INFO',
+      logFormat: w.LOG_FORMAT ?? 'json',
+      registerSearchAttributes: !['false', '0', 'no'].includes(w.WORKER_REGISTER_SEARCH_ATTRIBUTES ?? 'true'),
+    }),
     // About 1 MB each; explicit, as the SDK's heap-derived default can exhaust a small container.
     maxCachedWorkflows: w.WORKER_MAX_CACHED_WORKFLOWS ?? 500,
     maxConcurrentActivityTaskExecutions: w.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100,
@@ -212,8 +239,16 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
       auth: config.atlas.credentials.mode,
       requestTimeoutMs: config.atlas.requestTimeoutMs,
     },
+    observability: config.observability,
     maxCachedWorkflows: config.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
   };
+}
+
+/** Every secret value in the configuration, for the log redactor's safety net. */
+export function configSecrets(config: WorkerConfig): string[] {
+  const c = config.atlas.credentials;
+  const atlas = c.mode === 'api-key' ? [c.privateKey] : [c.clientSecret];
+  return [...atlas, ...(config.temporal.apiKey ? [config.temporal.apiKey] : [])];
 }

@@ -1,26 +1,41 @@
 import { NativeConnection } from '@temporalio/worker';
 import { AtlasClient } from './atlas';
-import { ConfigError, parseWorkerConfig, redactedWorkerConfig } from './config';
+import { ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig } from './config';
+import { createLogger } from './observability/json-logger';
+import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
 import { temporalTls } from './temporal/connection';
 import { createExportWorker } from './temporal/create-worker';
+import { ensureSearchAttributes, SearchAttributesError } from './temporal/search-attributes';
 
 /**
- * Worker entry point (`npm run worker`). Reads the environment once, connects to Temporal and Atlas, and
- * runs until SIGINT/SIGTERM, on which the SDK's runtime drains in-flight tasks before exiting.
+ * Worker entry point (`npm run worker`). Reads the environment once, installs the runtime (JSON logs,
+ * Prometheus metrics), makes sure the namespace has the search attributes the workflows upsert, connects to
+ * Temporal and Atlas, and runs until SIGINT/SIGTERM, on which the SDK's runtime drains in-flight tasks.
  */
 async function main(): Promise<void> {
   const config = parseWorkerConfig(process.env);
+  const logger = createLogger({
+    level: config.observability.logLevel,
+    format: config.observability.logFormat,
+    secrets: configSecrets(config),
+  });
+  const runtime = installWorkerRuntime({ logger, metricsBindAddress: config.observability.metricsAddress });
   const atlas = new AtlasClient({
     baseUrl: config.atlas.baseUrl,
     credentials: config.atlas.credentials,
     timeoutMs: config.atlas.requestTimeoutMs,
   });
+  recordAtlasRequestMetrics(atlas, runtime);
   const connection = await NativeConnection.connect({
     address: config.temporal.address,
     tls: temporalTls(config.temporal),
     apiKey: config.temporal.apiKey,
   });
   try {
+    const added = await ensureSearchAttributes(connection.operatorService, config.temporal.namespace, {
+      register: config.observability.registerSearchAttributes,
+    });
+    if (added.length > 0) logger.info('Registered search attributes', { namespace: config.temporal.namespace, added });
     const worker = await createExportWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -32,7 +47,10 @@ async function main(): Promise<void> {
         maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
       },
     });
-    console.error(JSON.stringify({ level: 'INFO', message: 'Worker starting', config: redactedWorkerConfig(config) }));
+    logger.info('Worker starting', {
+      config: redactedWorkerConfig(config),
+      metrics: config.observability.metricsAddress ? `http://${config.observability.metricsAddress}/metrics` : 'off',
+    });
     await worker.run();
   } finally {
     await connection.close();
@@ -43,7 +61,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof SearchAttributesError) {
       console.error(err.message);
       process.exit(78); // EX_CONFIG
     }

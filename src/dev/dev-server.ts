@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/search-attributes';
 import { resolveTemporalCli } from './temporal-cli';
 
 export interface DevServerOptions {
@@ -14,6 +15,8 @@ export interface DevServerOptions {
   dbFilename?: string;
   namespace?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Custom search attributes to register at start, name → type; default: the ones `exportSnapshot` upserts. */
+  searchAttributes?: readonly { name: string; type: string }[];
   /** Extra `--dynamic-config-value` pairs. */
   dynamicConfig?: Record<string, unknown>;
 }
@@ -49,10 +52,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', ip);
   else args.push('--headless');
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
+  for (const { name, type } of options.searchAttributes ?? SEARCH_ATTRIBUTE_DEFINITIONS)
+    args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let spawnError: Error | undefined;
+  child.once('error', (err) => (spawnError = err));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -63,6 +70,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `${ip}:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
+    if (spawnError) throw new Error(`Could not start ${cli}: ${spawnError.message}`);
     if (child.exitCode !== null) {
       throw new Error(`temporal server start-dev exited with ${child.exitCode}: ${stderr.trim()}`);
     }

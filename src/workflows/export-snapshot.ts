@@ -28,7 +28,9 @@ import {
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs } from '../shared/poll-schedule';
 import { collectionCount } from '../shared/progress-text';
+import { WORKFLOW_EXPORT_STATES } from '../shared/search-attributes';
 import { iso, workflowNow } from './clock';
+import { ExportObservability } from './export-observability';
 import { exportCompletedSignal, progressQuery } from './messages';
 
 /** What a run hands to the next one when it continues as new to keep history bounded. */
@@ -69,8 +71,16 @@ export async function exportSnapshot(
     notify: null,
   };
   setHandler(progressQuery, () => progress);
+  const obs = new ExportObservability();
+  if (!resume) obs.started();
 
-  const params = await validateOrNotify(input, progress, startedAtMs);
+  const params = await validateOrNotify(input, progress, startedAtMs, obs);
+  obs.publish({
+    groupId: params.groupId,
+    clusterName: params.clusterName,
+    snapshotId: params.snapshotId,
+    exportBucketId: params.exportBucketId,
+  });
   const deadlineAtMs = resume?.deadlineAtMs ?? startedAtMs + params.polling.timeoutMs;
   progress.deadlineAt = iso(deadlineAtMs);
   if (params.notify) progress.notify = { workflowId: params.notify.workflowId, delivered: null, error: null };
@@ -94,6 +104,7 @@ export async function exportSnapshot(
     status = resume.status;
   } else {
     progress.phase = 'creating';
+    obs.publish({ state: WORKFLOW_EXPORT_STATES.creating });
     try {
       const created = await activities(`Create export of ${target}`).createExportJob({
         groupId: params.groupId,
@@ -109,10 +120,11 @@ export async function exportSnapshot(
     } catch (err) {
       // Nothing was exported; tell the listener before failing, so no caller waits forever.
       const state = isCancellation(err) ? 'Cancelled' : 'CreateFailed';
-      return endWithError(params, progress, completionOf(params, progress, null, startedAtMs, false, state), err);
+      const completion = completionOf(params, progress, null, startedAtMs, false, state);
+      return endWithError(params, progress, completion, err, obs, state);
     }
   }
-  record(params, progress, status);
+  record(params, progress, status, obs);
 
   let polls = resume?.polls ?? 0;
   let deadlineHit = false;
@@ -151,7 +163,7 @@ export async function exportSnapshot(
       polls += polled.polls;
       status = polled.status;
       progress.polls = polls;
-      record(params, progress, status);
+      record(params, progress, status, obs);
     } catch (err) {
       // The deadline is the activity's schedule-to-close timeout: it ends in a TimeoutFailure mid-attempt, or
       // with the last attempt's failure and retry state TIMEOUT when the next retry would pass it.
@@ -160,12 +172,8 @@ export async function exportSnapshot(
         (err.retryState === RetryState.TIMEOUT || err.cause instanceof TimeoutFailure);
       if (!pastDeadline) {
         // A fatal error or a cancellation while the job runs: the listener still hears the last state.
-        return endWithError(
-          params,
-          progress,
-          completionOf(params, progress, status, startedAtMs, false, status.state),
-          err
-        );
+        const completion = completionOf(params, progress, status, startedAtMs, false, status.state);
+        return endWithError(params, progress, completion, err, obs, WORKFLOW_EXPORT_STATES.detached);
       }
       deadlineHit = true;
       break;
@@ -182,7 +190,7 @@ export async function exportSnapshot(
       }).getExportJob({ groupId: params.groupId, clusterName: params.clusterName, exportJobId: status.exportJobId });
       polls += 1;
       progress.polls = polls;
-      record(params, progress, status);
+      record(params, progress, status, obs);
     } catch (err) {
       log.warn('Final status read after the deadline failed', { error: String(err) });
     }
@@ -194,6 +202,9 @@ export async function exportSnapshot(
   progress.phase = 'done';
   progress.finishedAt = completion.finishedAt;
   setCurrentDetails(details(params, progress));
+  const outcome = terminal ? status.state : WORKFLOW_EXPORT_STATES.deadlineExceeded;
+  obs.publish({ state: outcome });
+  obs.finished(outcome, polls, startedAtMs, workflowNow());
 
   if (!terminal) {
     throw ApplicationFailure.create({
@@ -224,7 +235,8 @@ export async function exportSnapshot(
 async function validateOrNotify(
   input: unknown,
   progress: ExportProgress,
-  startedAtMs: number
+  startedAtMs: number,
+  obs: ExportObservability
 ): Promise<ExportSnapshotParams> {
   const parsed = exportSnapshotInputSchema.safeParse(input);
   if (parsed.success) return { ...parsed.data, polling: parsed.data.polling ?? pollingInputSchema.parse({}) };
@@ -245,13 +257,11 @@ async function validateOrNotify(
       notify: { workflowId: notifyTo },
     } as ExportSnapshotParams;
     progress.notify = { workflowId: notifyTo, delivered: null, error: null };
-    await endWithError(
-      asGiven,
-      progress,
-      completionOf(asGiven, progress, null, startedAtMs, false, 'InvalidInput'),
-      failure
-    );
+    const completion = completionOf(asGiven, progress, null, startedAtMs, false, 'InvalidInput');
+    await endWithError(asGiven, progress, completion, failure, obs, WORKFLOW_EXPORT_STATES.invalidInput);
   }
+  obs.publish({ state: WORKFLOW_EXPORT_STATES.invalidInput });
+  obs.finished(WORKFLOW_EXPORT_STATES.invalidInput, 0, startedAtMs, workflowNow());
   throw failure;
 }
 
@@ -259,16 +269,22 @@ async function validateOrNotify(
  * Ends the workflow on an error: signals the listener (even when the workflow is being cancelled), then fails
  * with a typed failure whose `type` is the one that says what went wrong (e.g. the Atlas `errorCode`) rather
  * than a generic activity failure, with the completion in its details. Cancellation is rethrown as is.
+ * `outcome` is what the search attribute and metrics say: `CreateFailed` when no job exists, `Detached` when
+ * the job may still run in Atlas but this workflow stops following it.
  */
 async function endWithError(
   params: ExportSnapshotParams,
   progress: ExportProgress,
   completion: ExportCompletion,
-  err: unknown
+  err: unknown,
+  obs: ExportObservability,
+  outcome: string
 ): Promise<never> {
   await CancellationScope.nonCancellable(() => notify(params, progress, completion));
   progress.phase = 'done';
   progress.finishedAt = completion.finishedAt;
+  obs.publish({ state: outcome });
+  obs.finished(outcome, progress.polls, Date.parse(progress.startedAt), workflowNow());
   if (isCancellation(err)) throw err;
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
@@ -292,7 +308,12 @@ async function endWithError(
   throw err;
 }
 
-function record(params: ExportSnapshotParams, progress: ExportProgress, status: ExportJobStatus): void {
+function record(
+  params: ExportSnapshotParams,
+  progress: ExportProgress,
+  status: ExportJobStatus,
+  obs: ExportObservability
+): void {
   progress.exportJobId = status.exportJobId;
   progress.state = status.state;
   progress.exportedCollections = status.exportedCollections;
@@ -300,6 +321,7 @@ function record(params: ExportSnapshotParams, progress: ExportProgress, status: 
   progress.components = status.components;
   progress.lastUpdateAt = iso(workflowNow());
   setCurrentDetails(details(params, progress));
+  obs.publishStatus(status.state, status.exportJobId, status.exportedCollections, status.totalCollections);
 }
 
 function completionOf(

@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../src/dev/dev-server';
+import { freePort, startDevServer } from '../../src/dev/dev-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     temporalDbFile: string;
+    temporalUiUrl: string;
   }
 }
 
@@ -18,10 +19,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'aeo-temporal-'));
   const dbFilename = join(dir, 'temporal.sqlite');
-  const server = await startDevServer({ dbFilename });
+  // With its Web UI, for the browser test (test/monitoring/web-ui.test.ts).
+  const server = await startDevServer({ dbFilename, uiPort: await freePort() });
   project.provide('temporalAddress', server.address);
   project.provide('temporalDbFile', dbFilename);
-  console.log(`[global-setup] Temporal dev server on ${server.address} (db ${dbFilename})`);
+  project.provide('temporalUiUrl', server.uiUrl!);
+  console.log(`[global-setup] Temporal dev server on ${server.address}, Web UI ${server.uiUrl} (db ${dbFilename})`);
   return async () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,56 @@
+import { DefaultLogger, type LogEntry, type LogLevel } from '@temporalio/worker';
+
+export type LogFormat = 'json' | 'text';
+
+const REDACTED = '[REDACTED]';
+
+/**
+ * Replaces every occurrence of the given secret values in a log line. A safety net under the rule that
+ * secrets are never passed to a logger at all: whatever slips through (an error message quoting a header,
+ * a library logging its options) still leaves the process without them. Values shorter than 6 characters
+ * are ignored: they would mangle ordinary text and are no real secret.
+ */
+export function secretRedactor(secrets: readonly (string | undefined)[]): (line: string) => string {
+  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 6))].sort(
+    (a, b) => b.length - a.length
+  );
+  if (values.length === 0) return (line) => line;
+  return (line) => values.reduce((out, secret) => out.split(secret).join(REDACTED), line);
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}
+
+/**
+ * One JSON object per line on stderr: `time`, `level`, `msg`, then the SDK's metadata (workflowId, runId,
+ * workflowType, activityType, taskQueue, namespace, …) and the project's own (exportJobId, …), so log pipelines
+ * can join lines to workflows and Atlas jobs. `text` keeps the SDK's human format for local runs.
+ */
+export function createLogger(options: {
+  level: LogLevel;
+  format: LogFormat;
+  secrets: readonly (string | undefined)[];
+  write?: (line: string) => void;
+}): DefaultLogger {
+  const redact = secretRedactor(options.secrets);
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const format =
+    options.format === 'json'
+      ? (entry: LogEntry) =>
+          JSON.stringify(
+            {
+              time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
+              level: entry.level,
+              msg: entry.message,
+              ...entry.meta,
+            },
+            jsonSafe
+          )
+      : (entry: LogEntry) =>
+          `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}` +
+          (entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta, jsonSafe)}` : '');
+  return new DefaultLogger(options.level, (entry) => write(redact(format(entry))));
+}

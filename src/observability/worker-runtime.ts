@@ -1,0 +1,55 @@
+import { makeTelemetryFilterString, Runtime, type Logger } from '@temporalio/worker';
+import type { AtlasClient } from '../atlas';
+import { ATLAS_REQUEST_METRICS, HISTOGRAM_BUCKETS } from '../shared/metric-names';
+
+export interface WorkerRuntimeOptions {
+  logger: Logger;
+  /** `host:port` of the Prometheus `/metrics` endpoint; undefined serves none. */
+  metricsBindAddress: string | undefined;
+}
+
+/**
+ * Installs the SDK runtime once per process, before any connection or worker exists: the project's logger
+ * (the SDK's own and the Rust core's logs are forwarded to it, so every line has one format) and the
+ * Prometheus endpoint carrying the SDK's `temporal_*` metrics and the project's `atlas_*` ones.
+ */
+export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
+  return Runtime.install({
+    logger: options.logger,
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      ...(options.metricsBindAddress
+        ? {
+            metrics: {
+              prometheus: { bindAddress: options.metricsBindAddress, histogramBucketOverrides: HISTOGRAM_BUCKETS },
+            },
+          }
+        : {}),
+    },
+  });
+}
+
+/**
+ * Counts every Atlas request by operation, method and HTTP status (`network-error` when none came back), and
+ * records its latency, on the runtime's metric meter. The Atlas client stays free of Temporal: it only calls
+ * the observer.
+ */
+export function recordAtlasRequestMetrics(atlas: AtlasClient, runtime: Runtime): void {
+  const meter = runtime.metricMeter;
+  const requests = meter.createCounter(
+    ATLAS_REQUEST_METRICS.requests.name,
+    'requests',
+    ATLAS_REQUEST_METRICS.requests.help
+  );
+  const latency = meter.createHistogram(
+    ATLAS_REQUEST_METRICS.duration.name,
+    'float',
+    's',
+    ATLAS_REQUEST_METRICS.duration.help
+  );
+  atlas.onRequest((event) => {
+    const tags = { operation: event.operation, method: event.method, status: String(event.status) };
+    requests.add(1, tags);
+    latency.record(event.durationMs / 1000, tags);
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * The project's own Prometheus metrics, next to the SDK's `temporal_*` runtime metrics on the worker's
+ * `/metrics` endpoint. Workflow metrics go through the workflow's replay-safe metric meter; the Atlas request
+ * metrics through the runtime's meter. Labels are bounded sets (outcome, operation, method, status): never an
+ * id, never a credential.
+ */
+export const EXPORT_METRICS = {
+  started: { name: 'atlas_exports_started', help: 'Export workflows started (first run, not continue-as-new)' },
+  succeeded: { name: 'atlas_exports_succeeded', help: 'Exports that ended Successful' },
+  failed: {
+    name: 'atlas_exports_failed',
+    help: 'Exports that ended otherwise, by outcome (Failed, Cancelled, DeadlineExceeded, CreateFailed, InvalidInput, Detached)',
+  },
+  polls: { name: 'atlas_export_polls', help: 'Atlas status reads per export, recorded when it ends' },
+  duration: { name: 'atlas_export_duration_seconds', help: 'Workflow start to the end of the export, in seconds' },
+} as const;
+
+export const ATLAS_REQUEST_METRICS = {
+  requests: { name: 'atlas_requests', help: 'Atlas Admin API requests by operation, method and HTTP status' },
+  duration: { name: 'atlas_request_duration_seconds', help: 'Atlas Admin API request latency in seconds' },
+} as const;
+
+/** Bucket boundaries that fit each histogram (the SDK's defaults are for millisecond latencies). */
+export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
+  [EXPORT_METRICS.polls.name]: [1, 2, 5, 10, 15, 20, 30, 40, 60, 100, 200, 500, 1000],
+  [EXPORT_METRICS.duration.name]: [60, 300, 600, 900, 1200, 1800, 3600, 7200, 14400, 21600, 43200, 86400],
+  [ATLAS_REQUEST_METRICS.duration.name]: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+};

@@ -1,0 +1,55 @@
+import type { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/search-attributes';
+
+/** `temporal.api.enums.v1.IndexedValueType` values of the types this project uses. */
+const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3 } as const;
+
+export class SearchAttributesError extends Error {
+  override readonly name = 'SearchAttributesError';
+}
+
+type Operator = Pick<Connection['operatorService'], 'listSearchAttributes' | 'addSearchAttributes'>;
+
+/**
+ * Makes sure the namespace has the search attributes `exportSnapshot` upserts: without them its workflow
+ * tasks fail and exports stall. Adds the missing ones when `register` is set and the server allows it (dev
+ * server, self-hosted); otherwise throws with the commands an operator runs once (Temporal Cloud).
+ * Returns the names it added.
+ */
+export async function ensureSearchAttributes(
+  operator: Operator,
+  namespace: string,
+  options: { register: boolean }
+): Promise<string[]> {
+  const existing: Record<string, number | undefined> =
+    (await operator.listSearchAttributes({ namespace })).customAttributes ?? {};
+  const wrongType = SEARCH_ATTRIBUTE_DEFINITIONS.filter(
+    (d) => existing[d.name] !== undefined && existing[d.name] !== INDEXED_VALUE_TYPE[d.type]
+  );
+  if (wrongType.length > 0) {
+    throw new SearchAttributesError(
+      `Search attributes with the wrong type in namespace ${namespace}: ${wrongType.map((d) => `${d.name} must be ${d.type}`).join(', ')}`
+    );
+  }
+  const missing = SEARCH_ATTRIBUTE_DEFINITIONS.filter((d) => existing[d.name] === undefined);
+  if (missing.length === 0) return [];
+  const howTo = [
+    `Missing search attributes in namespace ${namespace}: ${missing.map((d) => d.name).join(', ')}.`,
+    'Self-hosted: temporal operator search-attribute create --namespace ' +
+      `${namespace} ${missing.map((d) => `--name ${d.name} --type ${d.type}`).join(' ')}`,
+    `Temporal Cloud: tcld namespace search-attributes add --namespace ${namespace} ` +
+      missing.map((d) => `--search-attribute "${d.name}=${d.type}"`).join(' '),
+  ].join('\n');
+  if (!options.register)
+    throw new SearchAttributesError(`${howTo}\n(registration is off: WORKER_REGISTER_SEARCH_ATTRIBUTES=false)`);
+  try {
+    await operator.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((d) => [d.name, INDEXED_VALUE_TYPE[d.type]])),
+    });
+  } catch (err) {
+    // Temporal Cloud refuses the operator API: say what to run instead.
+    throw new SearchAttributesError(`${howTo}\nThe server refused to add them: ${(err as Error).message}`);
+  }
+  return missing.map((d) => d.name);
+}

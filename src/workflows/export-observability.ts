@@ -1,0 +1,65 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { metricMeter, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { EXPORT_METRICS } from '../shared/metric-names';
+import { SEARCH_ATTRIBUTES, progressPercent } from '../shared/search-attributes';
+
+/** Bumped only with a `patched()` guard: histories recorded before it must replay without these commands. */
+const SEARCH_ATTRIBUTES_PATCH = 'export-search-attributes-v1';
+
+type Key = keyof typeof SEARCH_ATTRIBUTES;
+type Values = { [K in Key]?: string | number | null };
+
+/**
+ * What `exportSnapshot` shows outside its history: the search attributes (upserted only when a value changed,
+ * since each upsert costs a Temporal action) and the project's metrics, emitted through the SDK's metric meter
+ * (which skips them while a history replays). Knows nothing of Atlas beyond ids, a state word and counts.
+ */
+export class ExportObservability {
+  private readonly published: Values = {};
+  private readonly enabled: boolean;
+
+  constructor() {
+    // Histories recorded before search attributes existed replay without upserts (see test/histories).
+    this.enabled = patched(SEARCH_ATTRIBUTES_PATCH);
+  }
+
+  /** Upserts the attributes whose value changed since the last upsert; a null value removes the attribute. */
+  publish(values: Values): void {
+    if (!this.enabled) return;
+    const changed: SearchAttributeUpdatePair[] = [];
+    for (const [name, value] of Object.entries(values) as [Key, string | number | null | undefined][]) {
+      if (value === undefined || this.published[name] === value) continue;
+      if (value === null && this.published[name] === undefined) continue;
+      this.published[name] = value;
+      changed.push({ key: SEARCH_ATTRIBUTES[name], value } as SearchAttributeUpdatePair);
+    }
+    if (changed.length > 0) upsertSearchAttributes(changed);
+  }
+
+  /** The job's state and progress, as the UI list shows them. */
+  publishStatus(state: string, exportJobId: string | null, exported: number | null, total: number | null): void {
+    this.publish({ state, exportJobId, progressPercent: progressPercent(exported, total) });
+  }
+
+  started(): void {
+    metricMeter.createCounter(EXPORT_METRICS.started.name, 'exports', EXPORT_METRICS.started.help).add(1);
+  }
+
+  /**
+   * The export ended. `outcome` is the Atlas state (`Successful`, `Failed`, `Cancelled`) or the workflow's own
+   * (`DeadlineExceeded`, `CreateFailed`, `InvalidInput`, `Detached`).
+   */
+  finished(outcome: string, polls: number, startedAtMs: number, nowMs: number): void {
+    if (outcome === 'Successful') {
+      metricMeter.createCounter(EXPORT_METRICS.succeeded.name, 'exports', EXPORT_METRICS.succeeded.help).add(1);
+    } else {
+      metricMeter.createCounter(EXPORT_METRICS.failed.name, 'exports', EXPORT_METRICS.failed.help).add(1, { outcome });
+    }
+    metricMeter
+      .createHistogram(EXPORT_METRICS.polls.name, 'int', 'requests', EXPORT_METRICS.polls.help)
+      .record(polls, { outcome });
+    metricMeter
+      .createHistogram(EXPORT_METRICS.duration.name, 'float', 's', EXPORT_METRICS.duration.help)
+      .record(Math.max(0, (nowMs - startedAtMs) / 1000), { outcome });
+  }
+}
