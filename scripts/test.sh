@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+bash scripts/ensure-chromium.sh
 # Resolve (or install) the Temporal CLI once, before vitest starts its workers.
 TEMPORAL_CLI_PATH="$(npx tsx scripts/resolve-temporal-cli.ts)"
 export TEMPORAL_CLI_PATH

@@ -15,6 +15,7 @@ import {
   type ExportSnapshotInput,
 } from './shared/export-contract';
 import { atlasIdSchema, clusterNameSchema } from './shared/atlas-vocabulary';
+import { exportStaticDetails, exportStaticSummary } from './shared/ui-text';
 import { createExportWorker } from './temporal/create-worker';
 import { exportSnapshot, progressQuery } from './workflows';
 
@@ -197,8 +198,8 @@ async function main(): Promise<number> {
       taskQueue: DEFAULT_TASK_QUEUE,
       workflowId,
       args: [input],
-      staticSummary: `Export ${target.clusterName} snapshot ${target.snapshotId}`,
-      staticDetails: `Project \`${target.groupId}\`, cluster \`${target.clusterName}\`, snapshot \`${target.snapshotId}\` → bucket \`${target.exportBucketId}\``,
+      staticSummary: exportStaticSummary(input),
+      staticDetails: exportStaticDetails(input, '`npm start` (local run)'),
     });
     console.log(`Export workflow: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
 

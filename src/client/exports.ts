@@ -17,6 +17,7 @@ import {
 } from '../shared/export-contract';
 import { completionFromFailure, summarizeFailure } from '../shared/failure-summary';
 import { businessKeyWorkflowId, exportWorkflowId } from '../shared/workflow-ids';
+import { exportStaticDetails, exportStaticSummary } from '../shared/ui-text';
 import { ExportWorkflowError, InvalidExportInputError } from './errors';
 
 /** Memo key holding the token of the start request that created a run (how `started` is known). */
@@ -70,8 +71,8 @@ export async function startExport(
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       memo: { [START_TOKEN_MEMO_KEY]: token },
-      staticSummary: `Export ${input.clusterName} snapshot ${input.snapshotId}`,
-      staticDetails: `Project \`${input.groupId}\`, cluster \`${input.clusterName}\`, snapshot \`${input.snapshotId}\` → export bucket \`${input.exportBucketId}\``,
+      staticSummary: exportStaticSummary(input),
+      staticDetails: exportStaticDetails(input),
     });
     // USE_EXISTING answers with the running run's id either way; the run's memo tells whose start created it.
     const runId = handle.firstExecutionRunId;

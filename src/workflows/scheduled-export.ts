@@ -33,6 +33,7 @@ import {
 } from '../shared/scheduled-export-contract';
 import { exportWorkflowId } from '../shared/workflow-ids';
 import { exportSnapshot } from './export-snapshot';
+import { exportStaticDetails, exportStaticSummary } from '../shared/ui-text';
 import { iso, workflowNow } from './clock';
 import { exportCompletedSignal, summaryQuery } from './messages';
 
@@ -323,8 +324,8 @@ class TargetExporter {
         cancellationType: ChildWorkflowCancellationType.ABANDON,
         // Like the CLI: a finished success is never redone; a failed, cancelled or terminated one may be.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        staticSummary: `Export ${clusterName} snapshot ${snapshotId}`,
-        staticDetails: `Project \`${groupId}\`, cluster \`${clusterName}\`, snapshot \`${snapshotId}\` → export bucket \`${exportBucketId}\`; started by scheduled export \`${this.parentWorkflowId}\``,
+        staticSummary: exportStaticSummary(childInput),
+        staticDetails: exportStaticDetails(childInput, `scheduled export \`${this.parentWorkflowId}\``),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
