@@ -9,6 +9,7 @@ import {
   exportInputFromFlags,
 } from './cli/export-commands';
 import { commandSummary, parseScheduleCommand, runScheduleCommand, SCHEDULE_USAGE } from './cli/schedule-commands';
+import { commandList, commandWatch, listQuery, WATCH_USAGE } from './cli/watch-commands';
 import { ConfigError, parseTemporalConfig } from './config';
 import { exportWorkflowId } from './shared/workflow-ids';
 import { connectClient } from './temporal/connection';
@@ -20,6 +21,7 @@ export const defaultWorkflowId = exportWorkflowId;
 
 const USAGE = `Usage:
 ${EXPORT_USAGE}
+${WATCH_USAGE}
 ${SCHEDULE_USAGE}
 Options for every command:
       --json                       machine-readable output (one JSON document on stdout)
@@ -28,7 +30,7 @@ Exit codes: 0 ok, 1 export not Successful, 2 bad arguments or targets file, 3 sc
             69 Temporal unavailable, 78 bad configuration
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TEMPORAL_API_KEY, TEMPORAL_TLS*`;
 
-const COMMANDS = ['export', 'progress', 'result', 'summary', 'schedule'];
+const COMMANDS = ['export', 'progress', 'result', 'watch', 'list', 'summary', 'schedule'];
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -48,6 +50,12 @@ export async function main(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       wait: { type: 'boolean' },
       'progress-interval': { type: 'string' },
+      // watch, list
+      refresh: { type: 'string' },
+      state: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      query: { type: 'string' },
       // schedule
       'schedule-id': { type: 'string' },
       targets: { type: 'string' },
@@ -74,12 +82,13 @@ export async function main(argv: string[]): Promise<number> {
   const out = output(values.json === true);
   const [command = 'export', ...rest] = positionals;
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
-  if ((command === 'progress' || command === 'result' || command === 'summary') && rest.length !== 1) {
+  if (['progress', 'result', 'watch', 'summary'].includes(command) && rest.length !== 1) {
     throw new UsageError(`${command} takes one WORKFLOW_ID`);
   }
   // Validate everything (flags, targets files) before connecting.
   const schedule = command === 'schedule' ? parseScheduleCommand(rest, values) : undefined;
   if (command === 'export') exportInputFromFlags(values);
+  if (command === 'list') listQuery(values, Date.now());
 
   const config = parseTemporalConfig(process.env);
   const client = await connectClient(config);
@@ -88,6 +97,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'export') return await commandExport(client, config.taskQueue, values, out);
     if (command === 'progress') return await commandProgress(client, rest[0]!, out);
     if (command === 'summary') return await commandSummary(client, rest[0]!, out);
+    if (command === 'watch') return await commandWatch(client, rest[0]!, values, out);
+    if (command === 'list') return await commandList(client, values, out);
     return await commandResult(client, rest[0]!, out);
   } finally {
     await client.connection.close();

@@ -114,16 +114,24 @@ async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: n
       clearTimeout(timer);
     }
   })();
+  // Stop the progress lines before the outcome is printed, so none comes after it.
+  await handle.result().catch(() => undefined);
+  done = true;
+  wake();
+  await watcher;
+  return printOutcome(handle, out);
+}
+
+/** Waits for the result and prints it (or the typed failure); exit code 0 only on `Successful`. */
+export async function printOutcome(handle: WorkflowHandle, out: Output): Promise<number> {
   try {
     const completion = (await handle.result()) as ExportCompletion;
-    done = true;
     out.line(
       `Export ${completion.exportJobId} ${completion.state}: ${completion.exportedCollections ?? '?'}/${completion.totalCollections ?? '?'} collections, prefix ${completion.prefix ?? '-'}`
     );
     out.result({ workflowId: handle.workflowId, status: 'completed', result: completion });
     return completion.state === 'Successful' ? ExitCode.Ok : ExitCode.ExportNotSuccessful;
   } catch (err) {
-    done = true;
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
     const type = cause instanceof ApplicationFailure ? cause.type : cause?.name;
@@ -137,10 +145,6 @@ async function follow(handle: WorkflowHandle, out: Output, progressIntervalMs: n
       result: detailsCause ?? null,
     });
     return ExitCode.ExportNotSuccessful;
-  } finally {
-    done = true;
-    wake();
-    await watcher;
   }
 }
 

@@ -1,0 +1,90 @@
+import type { ExportJobStatus } from '../shared/export-contract';
+import { collectionCount } from '../shared/progress-text';
+
+/**
+ * What `watch` knows about an export at one moment: the progress query's answer when it has one, else the search
+ * attributes, plus what describe() adds (status, next poll).
+ */
+export interface ProgressView {
+  workflowId: string;
+  /** Temporal's execution status (`RUNNING`, `COMPLETED`, `FAILED`, …). */
+  status: string;
+  /** The workflow's phase (`creating`, `polling`, …) when the progress query answered. */
+  phase: string | null;
+  /** Atlas job state, or the workflow's own (`Creating`, `DeadlineExceeded`, …). */
+  state: string | null;
+  exportJobId: string | null;
+  exportedCollections: number | null;
+  totalCollections: number | null;
+  components: ExportJobStatus['components'];
+  progressPercent: number | null;
+  /** Status reads so far, when the progress query answered. */
+  polls: number | null;
+  /** When the next Atlas status read is due, if one is scheduled (a retry backoff of the poll activity). */
+  nextPollAtMs: number | null;
+  /** True while a poll activity attempt is running (the read is happening or its first read is deferred). */
+  polling: boolean;
+  startedAtMs: number;
+  /** Set once the workflow closed. */
+  closedAtMs: number | null;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** A bar of `width` cells for exported/total, or an empty one while Atlas gives no count. */
+export function progressBar(exported: number | null, total: number | null, width = 24): string {
+  if (exported === null || total === null || total <= 0) return `[${' '.repeat(width)}]`;
+  const filled = Math.max(0, Math.min(width, Math.round((exported / total) * width)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+function stateOf(v: ProgressView): string {
+  return v.state ?? (v.status === 'RUNNING' ? (v.phase ?? 'starting') : v.status);
+}
+
+function nextPoll(v: ProgressView, nowMs: number): string | null {
+  if (v.closedAtMs !== null || v.phase === 'done') return null;
+  if (v.nextPollAtMs !== null) return `next poll in ${formatDuration(v.nextPollAtMs - nowMs)}`;
+  return v.polling ? 'polling' : null;
+}
+
+/**
+ * The parts of a view that say something changed (state, counts, phase), without the clock-driven ones: plain
+ * (non-TTY) output prints a line only when this changes.
+ */
+export function viewKey(v: ProgressView): string {
+  return [
+    v.status,
+    v.phase,
+    stateOf(v),
+    v.exportedCollections,
+    v.totalCollections,
+    v.progressPercent,
+    v.exportJobId,
+  ].join('|');
+}
+
+/** One line: bar, counts, state, elapsed time and the next poll. */
+export function renderLine(v: ProgressView, nowMs: number, withBar: boolean): string {
+  const count = collectionCount(v) ?? (v.progressPercent !== null ? `${v.progressPercent}%` : null);
+  const elapsed = formatDuration((v.closedAtMs ?? nowMs) - v.startedAtMs);
+  const [done, total] =
+    v.totalCollections !== null ? [v.exportedCollections, v.totalCollections] : [v.progressPercent, 100];
+  const parts = [
+    ...(withBar ? [progressBar(done, total)] : []),
+    stateOf(v),
+    count ?? 'no count yet',
+    `elapsed ${elapsed}`,
+    ...(v.exportJobId ? [`job ${v.exportJobId}`] : []),
+    ...(v.polls ? [`${v.polls} status reads`] : []),
+  ];
+  const next = nextPoll(v, nowMs);
+  if (next) parts.push(next);
+  return parts.join('  ');
+}
