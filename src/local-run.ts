@@ -1,38 +1,42 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { AtlasClient, type AtlasCredentials } from './atlas';
+import { output } from './cli/common';
+import { scheduledExportAction } from './cli/schedule-commands';
+import { commandWatch } from './cli/watch-commands';
+import { startExport } from './client/exports';
 import { ConfigError, hasAtlasCredentials, parseAtlasConfig } from './config';
 import { freePort, startDevServer, type DevServer } from './dev/dev-server';
 import { AtlasSimulator, DEV_CREDENTIALS } from './simulator';
-import {
-  describeIssues,
-  DEFAULT_TASK_QUEUE,
-  type ExportCompletion,
-  type ExportSnapshotInput,
-} from './shared/export-contract';
+import { createLogger } from './observability/json-logger';
+import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
+import { describeIssues, DEFAULT_TASK_QUEUE, type ExportSnapshotInput } from './shared/export-contract';
+import type { ScheduledExportInput } from './shared/scheduled-export-contract';
 import { atlasIdSchema, clusterNameSchema } from './shared/atlas-vocabulary';
-import { exportStaticDetails, exportStaticSummary } from './shared/ui-text';
 import { createExportWorker } from './temporal/create-worker';
-import { exportSnapshot, progressQuery } from './workflows';
 
 /**
- * The one-command local run (`npm start`): a Temporal dev server with its Web UI on loopback, the worker, and
- * one export followed to its end. Against the Atlas simulator by default (time-scaled: a 13-minute export takes
- * about 13 s); against real Atlas when Atlas credentials are set in the environment, with the ids to export from
- * flags or `ATLAS_GROUP_ID`, `ATLAS_CLUSTER_NAME`, `ATLAS_SNAPSHOT_ID` (default: the newest completed snapshot)
- * and `ATLAS_EXPORT_BUCKET_ID`.
+ * The one-command local stack (`npm start`): a Temporal dev server with its Web UI on loopback and the project's
+ * search attributes, the worker (Prometheus metrics on loopback), one export followed live to its end, and an
+ * hourly demo schedule of fleet exports, triggered once. Against the Atlas simulator by default (time-scaled: a
+ * 13-minute export takes about 13 s; its state kept beside Temporal's in the state dir); against real Atlas when
+ * Atlas credentials are set in the environment, with the ids to export from flags or `ATLAS_GROUP_ID`,
+ * `ATLAS_CLUSTER_NAME`, `ATLAS_SNAPSHOT_ID` (default: the newest completed snapshot) and `ATLAS_EXPORT_BUCKET_ID`
+ * (no demo schedule then: it would export every hour for real). Ctrl-C stops everything it started.
  */
 
 const USAGE = `Usage: npm start -- [options]
   --port N          Temporal gRPC port (default 7233, or a free one if taken)
   --ui-port N       Temporal Web UI port (default 8233, or a free one if taken)
   --time-scale N    simulator speed-up (default 60: one real second is a simulated minute)
+  --metrics-port N  worker Prometheus /metrics port on loopback (default 9464, or a free one if taken)
   --once            exit when the export ends (exit 0 on Successful) instead of keeping the stack up
-  --state-dir DIR   where the dev server keeps its SQLite state (default .local/)
+  --no-schedule     do not create the demo schedule
+  --state-dir DIR   where the dev server and the simulator keep their state (default .local/)
   --group-id, --cluster, --snapshot-id, --bucket-id   what to export with real Atlas credentials`;
 
 const ROOT = resolve(__dirname, '..');
@@ -53,19 +57,15 @@ async function portOr(preferred: number): Promise<number> {
   });
 }
 
-function progressBar(done: number | null, total: number | null, width = 24): string {
-  if (done === null || total === null || total === 0) return ' '.repeat(width + 2);
-  const filled = Math.round((done / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },
       'ui-port': { type: 'string' },
       'time-scale': { type: 'string' },
+      'metrics-port': { type: 'string' },
       once: { type: 'boolean' },
+      'no-schedule': { type: 'boolean' },
       'state-dir': { type: 'string' },
       'group-id': { type: 'string' },
       cluster: { type: 'string' },
@@ -82,12 +82,18 @@ async function main(): Promise<number> {
     .object({
       port: z.coerce.number().int().min(1).max(65535).optional(),
       'ui-port': z.coerce.number().int().min(1).max(65535).optional(),
+      'metrics-port': z.coerce.number().int().min(1).max(65535).optional(),
       'time-scale': z.coerce.number().positive().max(100_000).default(60),
     })
     .safeParse(values);
   if (!flags.success) throw new ConfigError(describeIssues(flags.error.issues, 'flag'));
 
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Warnings and errors only, as text: the live progress line is what a person watches here.
+  const metricsAddress = `127.0.0.1:${flags.data['metrics-port'] ?? (await portOr(9464))}`;
+  const runtime = installWorkerRuntime({
+    logger: createLogger({ level: 'WARN', format: 'text', secrets: [] }),
+    metricsBindAddress: metricsAddress,
+  });
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
@@ -110,6 +116,10 @@ async function main(): Promise<number> {
     let credentials: AtlasCredentials;
     let target: { groupId: string; clusterName: string; snapshotId?: string | undefined; exportBucketId: string };
     let polling: ExportSnapshotInput['polling'];
+    let demoSchedule: DemoSchedule | undefined;
+    // Temporal's and the simulator's state live side by side, so a restart finds both as they were.
+    const stateDir = resolve(values['state-dir'] ?? resolve(ROOT, '.local'));
+    mkdirSync(stateDir, { recursive: true });
     if (useRealAtlas) {
       const atlasConfig = parseAtlasConfig(process.env);
       atlasBaseUrl = atlasConfig.baseUrl;
@@ -128,12 +138,17 @@ async function main(): Promise<number> {
       target = parsed.data;
       console.log(`Atlas: ${atlasBaseUrl} (${credentials.mode})`);
     } else {
-      const sim = await AtlasSimulator.start({ timeScale: flags.data['time-scale'] });
+      const sim = await AtlasSimulator.start({
+        timeScale: flags.data['time-scale'],
+        stateFile: resolve(stateDir, 'atlas-simulator.json'),
+      });
       cleanups.push(() => sim.close());
-      const fixtures = sim.seedDefault();
+      const fixtures = sim.defaultFixtures ?? sim.seedDefault();
       atlasBaseUrl = sim.url;
       credentials = { mode: 'api-key', ...DEV_CREDENTIALS.apiKeys[0]! };
-      target = fixtures;
+      // Tonight's snapshot: every run exports a new one, as a nightly job would.
+      const snapshotId = sim.addSnapshot(fixtures.groupId, fixtures.clusterName, { status: 'completed' });
+      target = { ...fixtures, snapshotId };
       const scale = flags.data['time-scale'];
       // The default cadence (30 s, ×1.5, up to 3 min), sped up like the simulator's clock.
       polling = {
@@ -141,12 +156,18 @@ async function main(): Promise<number> {
         maximumInterval: Math.max(200, Math.round(180_000 / scale)),
         reportInterval: Math.max(50, Math.round(60_000 / scale)),
       };
+      if (!values['no-schedule']) {
+        demoSchedule = {
+          groupId: fixtures.groupId,
+          clusters: [fixtures.clusterName, fixtures.shardedClusterName],
+          exportBucketId: fixtures.exportBucketId,
+          polling,
+        };
+      }
       console.log(`Atlas simulator: ${sim.url} (no Atlas credentials set; ${scale}× time)`);
     }
 
-    // Temporal dev server with the Web UI on loopback, state kept across runs.
-    const stateDir = resolve(values['state-dir'] ?? resolve(ROOT, '.local'));
-    mkdirSync(stateDir, { recursive: true });
+    // Temporal dev server with the Web UI on loopback, the project's search attributes, state kept across runs.
     const port = flags.data.port ?? (await portOr(7233));
     const uiPort = flags.data['ui-port'] ?? (await portOr(port === 7233 ? 8233 : port + 1000));
     const server: DevServer = await startDevServer({
@@ -160,6 +181,8 @@ async function main(): Promise<number> {
 
     const atlas = new AtlasClient({ baseUrl: atlasBaseUrl, credentials });
     cleanups.push(() => atlas.close());
+    recordAtlasRequestMetrics(atlas, runtime);
+    console.log(`Worker metrics: http://${metricsAddress}/metrics`);
     if (!target.snapshotId) {
       const snapshots = await atlas.listSnapshots(target.groupId, target.clusterName);
       const newest = snapshots
@@ -178,9 +201,14 @@ async function main(): Promise<number> {
       atlas,
     });
     const running = worker.run();
+    // A worker that dies (e.g. the server went away) ends the run instead of leaving it hanging.
+    running.catch((err: unknown) => {
+      console.error(`Worker stopped: ${err instanceof Error ? err.message : String(err)}`);
+      stopRequested();
+    });
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      await running.catch(() => undefined);
     });
 
     const connection = await Connection.connect({ address: server.address });
@@ -193,49 +221,67 @@ async function main(): Promise<number> {
       exportBucketId: target.exportBucketId,
       ...(polling ? { polling } : {}),
     };
-    const workflowId = `local-export-${target.clusterName}-${target.snapshotId}-${Date.now()}`;
-    const handle = await client.workflow.start(exportSnapshot, {
-      taskQueue: DEFAULT_TASK_QUEUE,
-      workflowId,
-      args: [input],
-      staticSummary: exportStaticSummary(input),
-      staticDetails: exportStaticDetails(input, '`npm start` (local run)'),
-    });
-    console.log(`Export workflow: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+    // The same id the CLI and a schedule would give this export: starting it twice attaches to the first.
+    const { workflowId, started } = await startExport(client, input, { taskQueue: DEFAULT_TASK_QUEUE });
+    const ui = `${server.uiUrl}/namespaces/default`;
+    console.log(`${started ? 'Started' : 'Attached to'} export ${workflowId}`);
+    console.log(`  ${ui}/workflows/${encodeURIComponent(workflowId)}`);
 
-    const started = Date.now();
-    let result: ExportCompletion | undefined;
-    let failure: string | undefined;
-    const outcome = handle.result().then(
-      (r) => (result = r),
-      (e: unknown) => (failure = e instanceof WorkflowFailedError ? (e.cause?.message ?? e.message) : String(e))
-    );
-    let last = '';
-    while (result === undefined && failure === undefined) {
-      const p = await handle.query(progressQuery).catch(() => undefined);
-      if (p) {
-        const line = `${progressBar(p.exportedCollections, p.totalCollections)} ${p.state ?? p.phase} ${p.exportedCollections ?? '-'}/${p.totalCollections ?? '-'} collections, ${p.polls} status reads, ${Math.round((Date.now() - started) / 1000)} s`;
-        if (line !== last) console.log(line);
-        last = line;
-      }
-      await Promise.race([outcome, new Promise((r) => setTimeout(r, 1_000)), stopped]);
-      if (stopping) break;
+    if (demoSchedule) {
+      const scheduleId = await upsertDemoSchedule(client, demoSchedule);
+      console.log(`Demo schedule ${scheduleId} (every hour, triggered once now; it attaches to the export above):`);
+      console.log(`  ${ui}/schedules/${encodeURIComponent(scheduleId)}`);
     }
-    if (result) {
-      console.log(
-        `Export ${result.exportJobId}: ${result.state}, ${result.exportedCollections}/${result.totalCollections} collections, prefix ${result.prefix ?? '-'}`
-      );
-    } else if (failure) {
-      console.log(`Export failed: ${failure}`);
-    }
+    console.log(`Exports in the UI: ${ui}/workflows?query=${encodeURIComponent("WorkflowType='exportSnapshot'")}`);
+
+    const abort = new AbortController();
+    void stopped.then(() => abort.abort());
+    const code = await commandWatch(client, workflowId, { refresh: '1s' }, output(false), { signal: abort.signal });
     if (!values.once && !stopping) {
-      console.log(`The stack stays up: browse ${server.uiUrl} . Press Ctrl-C to stop.`);
+      console.log(`The stack stays up: browse ${server.uiUrl} , or run npm run starter -- list. Press Ctrl-C to stop.`);
       await stopped;
     }
-    return result?.state === 'Successful' ? 0 : 1;
+    return stopping ? 0 : code;
   } finally {
     await cleanup();
   }
+}
+
+/** The targets of the demo schedule: the simulator's two clusters, each with its newest snapshot. */
+interface DemoSchedule {
+  groupId: string;
+  clusters: string[];
+  exportBucketId: string;
+  polling: ExportSnapshotInput['polling'];
+}
+
+/** Creates (or refreshes, after the simulator was reset) the hourly demo schedule, then runs it once now. */
+async function upsertDemoSchedule(client: Client, demo: DemoSchedule): Promise<string> {
+  const scheduleId = 'atlas-export-demo';
+  const input: ScheduledExportInput = {
+    targets: demo.clusters.map((clusterName) => ({
+      groupId: demo.groupId,
+      clusterName,
+      exportBucketId: demo.exportBucketId,
+      snapshot: 'latest',
+    })),
+    ...(demo.polling ? { polling: demo.polling } : {}),
+  };
+  const action = scheduledExportAction(scheduleId, DEFAULT_TASK_QUEUE, input);
+  const handle = client.schedule.getHandle(scheduleId);
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: '1h' }] },
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await handle.update((previous) => ({ ...previous, action }));
+  }
+  await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  return scheduleId;
 }
 
 main().then(

@@ -391,7 +391,8 @@ async function run(client: Client, taskQueue: string, command: ScheduleCommand, 
   }
 }
 
-function actionFor(
+/** The schedule action that starts `scheduledExport` with `input` (also the demo schedule of `npm start`). */
+export function scheduledExportAction(
   scheduleId: string,
   taskQueue: string,
   input: ScheduledExportInput
@@ -412,7 +413,7 @@ async function create(
   c: Extract<ScheduleCommand, { sub: 'create' }>,
   out: Output
 ): Promise<number> {
-  const action = actionFor(c.scheduleId, taskQueue, c.input);
+  const action = scheduledExportAction(c.scheduleId, taskQueue, c.input);
   const policies = { overlap: c.policies.overlap, catchupWindow: c.policies.catchupWindowMs, pauseOnFailure: false };
   try {
     const handle = await client.schedule.create({

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { z } from 'zod';
@@ -19,7 +20,10 @@ export const WATCH_USAGE = `  starter watch WORKFLOW_ID      live progress until
       --group-id ID  --cluster NAME  --since DURATION (e.g. 7d; default 7d)  --limit N (default 20)
       --query QUERY               extra visibility query ANDed to the filters`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
+}
 
 async function snapshotView(client: Client, workflowId: string, known: Known): Promise<ProgressView> {
   const handle = client.workflow.getHandle(workflowId);
@@ -68,10 +72,12 @@ function toView(workflowId: string, d: WorkflowExecutionDescription, progress: E
   };
 }
 
-export interface WatchTerminal {
-  /** Draw a live line (TTY) instead of printing plain lines on change. */
-  tty: boolean;
-  write(text: string): void;
+export interface WatchOptions {
+  /** Draw a live line (TTY) instead of printing plain lines on change; default: whether stdout is a TTY. */
+  tty?: boolean;
+  write?: (text: string) => void;
+  /** Stops watching (e.g. Ctrl-C in `npm start`); the outcome is then not printed. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -84,9 +90,11 @@ export async function commandWatch(
   workflowId: string,
   values: FlagValues,
   out: Output,
-  terminal: WatchTerminal = { tty: process.stdout.isTTY === true, write: (t) => process.stdout.write(t) }
+  options: WatchOptions = {}
 ): Promise<number> {
-  const tty = terminal.tty && !out.json;
+  const tty = (options.tty ?? process.stdout.isTTY === true) && !out.json;
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const terminal = { write };
   const refresh = stringFlag(values, 'refresh');
   const refreshMs = refresh === undefined ? (tty ? 1_000 : 5_000) : parseRefresh(refresh);
   const known: Known = { key: '', progress: null };
@@ -104,9 +112,11 @@ export async function commandWatch(
     }
     lastKey = key;
     if (view.status !== 'RUNNING') break;
-    await sleep(refreshMs);
+    await sleep(refreshMs, options.signal);
+    if (options.signal?.aborted) break;
   }
   if (tty) terminal.write('\n');
+  if (options.signal?.aborted) return ExitCode.ExportNotSuccessful;
   return printOutcome(client.workflow.getHandle(workflowId), out);
 }
 

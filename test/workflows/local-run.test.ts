@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../src/dev/dev-server';
+import type { ScheduledExportSummary } from '../../src/shared/scheduled-export-contract';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -46,14 +49,16 @@ function processesOnPort(port: number): string {
 }
 
 describe('local run (npm start)', () => {
-  it('runs an export to Successful with the Web UI on loopback, and Ctrl-C leaves no process behind', async () => {
-    const [port, uiPort] = [await freePort(), await freePort()];
+  it('runs an export and a demo schedule with the Web UI, metrics and search attributes; Ctrl-C leaves no process behind', async () => {
+    const [port, uiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     const stateDir = mkdtempSync(join(tmpdir(), 'aeo-local-run-'));
     const run = startLocalRun([
       '--port',
       String(port),
       '--ui-port',
       String(uiPort),
+      '--metrics-port',
+      String(metricsPort),
       '--time-scale',
       '120',
       '--state-dir',
@@ -65,10 +70,31 @@ describe('local run (npm start)', () => {
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/<html/i);
 
-    await run.waitFor(/Export [a-f0-9]{24}: Successful/);
-    expect(run.output()).toMatch(/InProgress \d+\/\d+ collections/);
+    const [, workflowId] = await run.waitFor(/Started export (atlas-export-\S+)/);
+    await run.waitFor(/Demo schedule atlas-export-demo/);
+    await run.waitFor(/Export [a-f0-9]{24} Successful: 8\/8 collections/);
+    expect(run.output()).toMatch(/InProgress {2}\d+\/8 collections {2}elapsed \d+s/);
     await run.waitFor(/Press Ctrl-C to stop/);
     expect(processesOnPort(port)).not.toBe('');
+
+    // The stack is usable from outside: search attributes registered and set, the demo schedule's run
+    // attached to the running export instead of exporting the snapshot twice, metrics served.
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    try {
+      const client = new Client({ connection, namespace: 'default' });
+      const described = await client.workflow.getHandle(workflowId!).describe();
+      expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.state)).toBe('Successful');
+      const schedule = await client.schedule.getHandle('atlas-export-demo').describe();
+      const runId = schedule.info.recentActions[0]?.action.workflow.workflowId;
+      expect(runId).toBeDefined();
+      const summary = (await client.workflow.getHandle(runId!).result()) as ScheduledExportSummary;
+      const target = summary.targets.find((t) => t.childWorkflowId === workflowId);
+      expect(target).toMatchObject({ state: 'Successful', attached: true });
+    } finally {
+      await connection.close();
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^atlas_exports_succeeded\{[^}]*\} [1-9]/m);
 
     run.child.kill('SIGINT');
     const [code] = (await once(run.child, 'exit')) as [number | null];
