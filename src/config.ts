@@ -76,8 +76,8 @@ const workerEnvSchema = z.object({
     ),
   /** Add missing search attributes at start (dev server, self-hosted); false only checks they exist. */
   WORKER_REGISTER_SEARCH_ATTRIBUTES: optionalEnv(z.enum(['true', 'false', '1', '0', 'yes', 'no'])),
-  LOG_LEVEL: optionalEnv(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])),
-  LOG_FORMAT: optionalEnv(z.enum(['json', 'text'])),
+  WORKER_LOG_LEVEL: optionalEnv(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])),
+  WORKER_LOG_FORMAT: optionalEnv(z.enum(['json', 'text'])),
 });
 
 export interface TemporalConfig {
@@ -213,8 +213,8 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     atlas,
     observability: Object.freeze({
       metricsAddress: w.WORKER_METRICS_ADDRESS === 'off' ? undefined : w.WORKER_METRICS_ADDRESS,
-      logLevel: w.LOG_LEVEL ?? 'INFO',
-      logFormat: w.LOG_FORMAT ?? 'json',
+      logLevel: w.WORKER_LOG_LEVEL ?? 'INFO',
+      logFormat: w.WORKER_LOG_FORMAT ?? 'json',
       registerSearchAttributes: !['false', '0', 'no'].includes(w.WORKER_REGISTER_SEARCH_ATTRIBUTES ?? 'true'),
     }),
     // About 1 MB each; explicit, as the SDK's heap-derived default can exhaust a small container.

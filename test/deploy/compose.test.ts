@@ -122,11 +122,11 @@ describe('docker-compose.yml', () => {
       ]);
     });
 
-    it('requires the exempt worker to disable its healthcheck explicitly', () => {
+    it('requires the worker to be probed too (its metrics endpoint)', () => {
       const doc = brokenDoc((s) => {
-        delete service(s, 'worker').healthcheck;
+        service(s, 'worker').healthcheck = { disable: true };
       });
-      expect(healthcheckProblems(doc)).toEqual([expect.stringMatching(/^services\.worker: exempt/)]);
+      expect(healthcheckProblems(doc)).toEqual(['services.worker: long-running service without a healthcheck']);
     });
 
     it('treats a service that nothing waits on to complete as long-running', () => {

@@ -14,11 +14,6 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
 const SCHEMA_PATH = join(__dirname, 'compose-spec.schema.json');
 const SCHEMA_DIALECT = 'https://json-schema.org/draft-07/schema';
 
-/** Long-running services that may opt out of a healthcheck, with the reason; they must say `disable: true`. */
-export const HEALTHCHECK_EXEMPT: ReadonlyMap<string, string> = new Map([
-  ['worker', 'the worker serves no port yet; a fatal error exits the process and the restart policy restarts it'],
-]);
-
 const LONG_RUNNING_RESTART = new Set(['always', 'unless-stopped']);
 const LOOPBACK = '127.0.0.1';
 
@@ -152,11 +147,6 @@ export function healthcheckProblems(doc: unknown): string[] {
     if (jobs.has(name)) continue;
     const hc = asRec(s.healthcheck);
     const disabled = hc.disable === true || hc.disable === 'true';
-    if (HEALTHCHECK_EXEMPT.has(name)) {
-      if (!disabled)
-        problems.push(`services.${name}: exempt from healthchecks, so it must say healthcheck.disable: true`);
-      continue;
-    }
     if (disabled || !healthcheckTest(hc)) problems.push(`services.${name}: long-running service without a healthcheck`);
   }
   return problems;

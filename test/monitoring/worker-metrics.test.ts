@@ -26,7 +26,7 @@ beforeAll(async () => {
     ATLAS_PRIVATE_KEY: TEST_SECRETS.privateKey,
     ATLAS_REQUEST_TIMEOUT: '5s',
     WORKER_METRICS_ADDRESS: `127.0.0.1:${port}`,
-    LOG_FORMAT: 'json',
+    WORKER_LOG_FORMAT: 'json',
   });
   await worker.ready();
 }, 90_000);
