@@ -20,8 +20,8 @@ const HISTORY_DIR = resolve(__dirname, '..', 'histories');
 const RECORD = process.env.RECORD_HISTORIES === '1';
 const RECORD_SCHEDULED = process.env.RECORD_HISTORIES === 'scheduledExport';
 /** Bump when the workflow changes in a way that deserves a new set of recorded histories. */
-const WORKFLOW_VERSION = 'v1';
-const SCHEDULED_WORKFLOW_VERSION = 'v1';
+const WORKFLOW_VERSION = 'v2';
+const SCHEDULED_WORKFLOW_VERSION = 'v2';
 
 interface RecordedHistory {
   workflowId: string;
