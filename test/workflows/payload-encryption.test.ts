@@ -1,0 +1,163 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExport, waitForExport, type ExportSnapshotInput } from '../../src/client';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, payloadDataConverter } from '../../src/codec';
+import { startCodecServer, type RunningCodecServer } from '../../src/codec/codec-server';
+import { payloadToJson } from '../../src/codec/payload-json';
+import { parseTemporalConfig, type TemporalConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal/connection';
+import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { FAST_POLLING } from '../helpers/export-harness';
+import {
+  connectTemporal,
+  NAMESPACE,
+  startTestWorker,
+  uniqueId,
+  type TemporalTestContext,
+  type TestWorker,
+} from '../helpers/temporal';
+
+const TOKEN = `test-codec-token-${randomUUID()}`;
+const KEYS_ENV = {
+  PAYLOAD_ENCRYPTION_KEYS: `2026-10:${randomBytes(32).toString('base64')},2026-11:${randomBytes(32).toString('base64')}`,
+  PAYLOAD_ENCRYPTION_KEY_ID: '2026-11',
+};
+
+let config: TemporalConfig;
+let temporalCtx: TemporalTestContext;
+let atlas: SimulatedAtlas;
+let worker: TestWorker;
+let encrypting: Client;
+let codecServer: RunningCodecServer;
+
+beforeAll(async () => {
+  temporalCtx = await connectTemporal();
+  // Configured as the worker and the starter CLI are: from the environment, through the same connection code.
+  config = parseTemporalConfig({ TEMPORAL_ADDRESS: temporalCtx.address, ...KEYS_ENV });
+  atlas = await startSimulatedAtlas();
+  worker = await startTestWorker(temporalCtx, atlas.client(), uniqueId('tq-encrypted'), {
+    dataConverter: payloadDataConverter(config.payloadEncryption),
+  });
+  encrypting = await connectClient(config);
+  codecServer = await startCodecServer({
+    codec: new AesGcmPayloadCodec(config.payloadEncryption!),
+    corsOrigins: ['http://localhost:8233'],
+    token: TOKEN,
+  });
+});
+
+afterAll(async () => {
+  await codecServer?.close();
+  await worker?.stop();
+  await encrypting?.connection.close();
+  await atlas?.close();
+  await temporalCtx?.close();
+});
+
+/** Every Payload in a decoded history message: any object whose metadata carries an `encoding`. */
+function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
+  const metadata = (value as Payload).metadata;
+  if (metadata && metadata.encoding instanceof Uint8Array) found.push(value);
+  for (const v of Object.values(value)) payloadsIn(v, found);
+  return found;
+}
+
+const encodingOf = (p: Payload) => Buffer.from(p.metadata!.encoding!).toString('utf8');
+
+describe('payload encryption, end to end', () => {
+  it('runs an export whose history holds only ciphertext, readable through the codec server', async () => {
+    const { groupId, exportBucketId } = atlas.fixtures;
+    const clusterName = `enc-cluster-${randomUUID().slice(0, 8)}`;
+    atlas.sim.addCluster(groupId, clusterName);
+    const snapshotId = atlas.sim.addSnapshot(groupId, clusterName, { status: 'completed' });
+    const marker = `plaintext-marker-${randomUUID()}`;
+    const input: ExportSnapshotInput = {
+      groupId,
+      clusterName,
+      snapshotId,
+      exportBucketId,
+      polling: FAST_POLLING,
+      customData: [{ key: 'ticket', value: marker }],
+    };
+    const workflowId = uniqueId('encrypted-export');
+
+    // Starter and worker share the keys: the start, its memo (read back for `started`) and the result round-trip.
+    const started = await startExport(encrypting, input, { workflowId, taskQueue: worker.taskQueue });
+    expect(started.started).toBe(true);
+    const result = await waitForExport(encrypting, workflowId);
+    expect(result.state).toBe('Successful');
+    // The activities saw the plaintext: Atlas got the custom data.
+    const jobs = atlas.sim.exportJobs().filter((j) => j.customData.some((c) => c.value === marker));
+    expect(jobs).toHaveLength(1);
+
+    // A client without the codec reads the raw history: every payload is ciphertext under the current key.
+    const plainHandle = temporalCtx.client.workflow.getHandle(workflowId);
+    const history = await plainHandle.fetchHistory();
+    const payloads = payloadsIn(history);
+    const startedEvent = history.events?.find((e) => e.workflowExecutionStartedEventAttributes);
+    const completedEvent = history.events?.find((e) => e.workflowExecutionCompletedEventAttributes);
+    const inputPayloads = startedEvent!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    const resultPayloads = completedEvent!.workflowExecutionCompletedEventAttributes!.result!.payloads!;
+    expect(inputPayloads.map(encodingOf)).toEqual([ENCRYPTED_ENCODING]);
+    expect(resultPayloads.map(encodingOf)).toEqual([ENCRYPTED_ENCODING]);
+    // Memo, static summary/details and activity summaries are payloads too, and go through the codec in SDK 1.24.
+    expect(startedEvent!.userMetadata?.summary && encodingOf(startedEvent!.userMetadata.summary)).toBe(
+      ENCRYPTED_ENCODING
+    );
+    expect(payloads.length).toBeGreaterThan(4);
+    expect(new Set(payloads.map(encodingOf))).toEqual(new Set([ENCRYPTED_ENCODING]));
+    expect(new Set(payloads.map((p) => Buffer.from(p.metadata!['encryption-key-id']!).toString()))).toEqual(
+      new Set(['2026-11'])
+    );
+    const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+    for (const plaintext of [marker, clusterName, snapshotId, exportBucketId, groupId]) {
+      expect(raw.includes(plaintext), plaintext).toBe(false);
+    }
+    await expect(plainHandle.result()).rejects.toThrow(/binary\/encrypted/);
+
+    // The codec server decrypts those same payloads for a holder of the token (the Web UI's request).
+    const res = await request(`${codecServer.url}/decode`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-namespace': NAMESPACE,
+        authorization: `Bearer ${TOKEN}`,
+        origin: 'http://localhost:8233',
+      },
+      body: JSON.stringify({ payloads: [...inputPayloads, ...resultPayloads].map(payloadToJson) }),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('http://localhost:8233');
+    const body = (await res.body.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+    const decoded = body.payloads.map((p) => ({
+      encoding: Buffer.from(p.metadata.encoding!, 'base64').toString(),
+      value: JSON.parse(Buffer.from(p.data, 'base64').toString()) as Record<string, unknown>,
+    }));
+    expect(decoded[0]).toEqual({ encoding: 'json/plain', value: input });
+    expect(decoded[1]).toMatchObject({ encoding: 'json/plain', value: { state: 'Successful', snapshotId } });
+  });
+
+  it('keeps reading unencrypted histories after encryption is switched on', async () => {
+    const { groupId, clusterName, exportBucketId } = atlas.fixtures;
+    const snapshotId = atlas.sim.addSnapshot(groupId, clusterName, { status: 'completed' });
+    const plainWorker = await startTestWorker(temporalCtx, atlas.client(), uniqueId('tq-plain'));
+    try {
+      const handle = await temporalCtx.client.workflow.start('exportSnapshot', {
+        taskQueue: plainWorker.taskQueue,
+        workflowId: uniqueId('plain-export'),
+        args: [{ groupId, clusterName, snapshotId, exportBucketId, polling: FAST_POLLING }],
+      });
+      await handle.result();
+      // The encrypting client decodes the plaintext result: decode passes unencrypted payloads through.
+      const result = (await encrypting.workflow.getHandle(handle.workflowId).result()) as { snapshotId: string };
+      expect(result.snapshotId).toBe(snapshotId);
+    } finally {
+      await plainWorker.stop();
+    }
+  });
+});
