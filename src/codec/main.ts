@@ -1,4 +1,5 @@
-import { ConfigError, parseCodecServerConfig } from '../config';
+import { ConfigError } from '../config';
+import { parseCodecServerConfig } from './codec-server-config';
 import { startCodecServer } from './codec-server';
 import { AesGcmPayloadCodec } from './encryption-codec';
 

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseCodecServerConfig } from '../../src/codec/codec-server-config';
 import {
   ConfigError,
-  parseCodecServerConfig,
   parsePayloadEncryption,
   parseTemporalConfig,
   parseWorkerConfig,
