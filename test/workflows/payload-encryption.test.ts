@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { type Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -9,6 +11,7 @@ import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, payloadDataConverter } from '..
 import { startCodecServer, type RunningCodecServer } from '../../src/codec/codec-server';
 import { payloadToJson } from '../../src/codec/payload-json';
 import { parseTemporalConfig, type TemporalConfig } from '../../src/config';
+import { resolveTemporalCli } from '../../src/dev/temporal-cli';
 import { connectClient } from '../../src/temporal/connection';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { FAST_POLLING } from '../helpers/export-harness';
@@ -140,6 +143,29 @@ describe('payload encryption, end to end', () => {
     }));
     expect(decoded[0]).toEqual({ encoding: 'json/plain', value: input });
     expect(decoded[1]).toMatchObject({ encoding: 'json/plain', value: { state: 'Successful', snapshotId } });
+
+    // The Temporal CLI speaks the same protocol: `--codec-endpoint` with the namespace template and the token.
+    const { stdout } = await promisify(execFile)(resolveTemporalCli(), [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--address',
+      temporalCtx.address,
+      '--output',
+      'json',
+      '--codec-endpoint',
+      `${codecServer.url}/{namespace}`,
+      '--codec-auth',
+      `Bearer ${TOKEN}`,
+    ]);
+    type ShownPayload = { metadata: Record<string, string>; data: string };
+    const shown = JSON.parse(stdout) as {
+      events: { workflowExecutionStartedEventAttributes?: { input?: { payloads?: ShownPayload[] } } }[];
+    };
+    const shownInput = shown.events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    expect(Buffer.from(shownInput!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
+    expect(JSON.parse(Buffer.from(shownInput!.data, 'base64').toString())).toEqual(input);
   });
 
   it('keeps reading unencrypted histories after encryption is switched on', async () => {
