@@ -257,7 +257,11 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
 export function configSecrets(config: WorkerConfig): string[] {
   const c = config.atlas.credentials;
   const atlas = c.mode === 'api-key' ? [c.privateKey] : [c.clientSecret];
-  return [...atlas, ...(config.temporal.apiKey ? [config.temporal.apiKey] : [])];
+  return [
+    ...atlas,
+    ...(config.temporal.apiKey ? [config.temporal.apiKey] : []),
+    ...(config.temporal.payloadEncryption?.redactionForms() ?? []),
+  ];
 }
 
 const KEYS_VAR = 'env.PAYLOAD_ENCRYPTION_KEYS';

@@ -40,6 +40,11 @@ export class KeyRing {
     return this.#keys.get(id);
   }
 
+  /** The text forms a key could be written in (base64, base64url, hex), for a log redactor; never log these. */
+  redactionForms(): string[] {
+    return [...this.#keys.values()].flatMap((k) => [k.toString('base64'), k.toString('base64url'), k.toString('hex')]);
+  }
+
   toJSON(): { currentKeyId: string; keyIds: string[] } {
     return { currentKeyId: this.currentKeyId, keyIds: this.keyIds };
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCodecServerConfig } from '../../src/codec/codec-server-config';
 import {
   ConfigError,
+  configSecrets,
   parsePayloadEncryption,
   parseTemporalConfig,
   parseWorkerConfig,
@@ -148,6 +149,10 @@ describe('payload encryption config', () => {
     expect(shown).not.toContain(k1);
     expect(shown).not.toContain(k2);
     expect(JSON.stringify(config)).not.toContain(k1);
+    // The log redactor's safety net knows every form a key could be written in.
+    const secrets = configSecrets(config);
+    expect(secrets).toEqual(expect.arrayContaining([k1, Buffer.from(k2, 'base64url').toString('base64')]));
+    expect(secrets).toContain(Buffer.from(k1, 'base64').toString('hex'));
   });
 });
 
