@@ -12,6 +12,7 @@ import { startCodecServer, type RunningCodecServer } from '../../src/codec/codec
 import { payloadToJson } from '../../src/codec/payload-json';
 import { parseTemporalConfig, type TemporalConfig } from '../../src/config';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { connectClient } from '../../src/temporal/connection';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { FAST_POLLING } from '../helpers/export-harness';
@@ -61,13 +62,43 @@ afterAll(async () => {
   await temporalCtx?.close();
 });
 
-/** Every Payload in a decoded history message: any object whose metadata carries an `encoding`. */
+/**
+ * Every Payload in a decoded history message (any object whose metadata carries an `encoding`), apart from
+ * the two kinds a payload codec never sees: search attributes, and the patch id that `patched()` records
+ * (written by the SDK's core, under `patch-data`).
+ */
 function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
   const metadata = (value as Payload).metadata;
   if (metadata && metadata.encoding instanceof Uint8Array) found.push(value);
-  for (const v of Object.values(value)) payloadsIn(v, found);
+  for (const [k, v] of Object.entries(value)) if (k !== 'searchAttributes' && k !== 'patch-data') payloadsIn(v, found);
   return found;
+}
+
+/** Names of the search attributes set or upserted anywhere in a history. */
+function searchAttributeNames(value: unknown, names = new Set<string>()): Set<string> {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return names;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'searchAttributes') {
+      const fields = (v as { indexedFields?: Record<string, unknown> } | null)?.indexedFields ?? {};
+      Object.keys(fields).forEach((n) => names.add(n));
+    } else searchAttributeNames(v, names);
+  }
+  return names;
+}
+
+/** A copy of the history without its search attributes, as protobuf bytes. */
+function historyBytesWithoutSearchAttributes(history: temporal.api.history.v1.IHistory): Buffer {
+  const copy = temporal.api.history.v1.History.decode(temporal.api.history.v1.History.encode(history).finish());
+  const strip = (value: unknown): void => {
+    if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'searchAttributes') (value as Record<string, unknown>)[k] = null;
+      else strip(v);
+    }
+  };
+  strip(copy);
+  return Buffer.from(temporal.api.history.v1.History.encode(copy).finish());
 }
 
 const encodingOf = (p: Payload) => Buffer.from(p.metadata!.encoding!).toString('utf8');
@@ -117,9 +148,16 @@ describe('payload encryption, end to end', () => {
     expect(new Set(payloads.map((p) => Buffer.from(p.metadata!['encryption-key-id']!).toString()))).toEqual(
       new Set(['2026-11'])
     );
+    // Search attributes are the exception, by design (the UI's list and visibility queries need them in clear):
+    // the ids are readable there and nowhere else in the history. The custom data is readable nowhere.
+    expect([...searchAttributeNames(history)].sort()).toEqual(
+      expect.arrayContaining(Object.values(SEARCH_ATTRIBUTES).map((k) => k.name))
+    );
     const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+    expect(raw.includes(marker)).toBe(false);
+    const withoutSearchAttributes = historyBytesWithoutSearchAttributes(history);
     for (const plaintext of [marker, clusterName, snapshotId, exportBucketId, groupId]) {
-      expect(raw.includes(plaintext), plaintext).toBe(false);
+      expect(withoutSearchAttributes.includes(plaintext), plaintext).toBe(false);
     }
     await expect(plainHandle.result()).rejects.toThrow(/binary\/encrypted/);
 
