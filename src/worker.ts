@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { AtlasClient } from './atlas';
+import { payloadDataConverter } from './codec';
 import { ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig } from './config';
 import { createLogger } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       atlas,
+      dataConverter: payloadDataConverter(config.temporal.payloadEncryption),
       tuning: {
         maxCachedWorkflows: config.maxCachedWorkflows,
         maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,

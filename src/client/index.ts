@@ -12,6 +12,8 @@ export {
   type StartExportOptions,
 } from './exports';
 export { ExportWorkflowError, InvalidExportInputError } from './errors';
+/** Payload encryption: pass `dataConverter: payloadDataConverter(keys)` to `new Client`, with the workers' keys. */
+export { KeyRing, PayloadDecryptionError, payloadDataConverter } from '../codec';
 export { getScheduledExportSummary } from './scheduled';
 export {
   DEFAULT_TASK_QUEUE,

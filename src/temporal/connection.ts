@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { payloadDataConverter } from '../codec';
 import type { TemporalConfig } from '../config';
 
 /** TLS settings for the Temporal connection, read from the configured files. */
@@ -16,12 +17,19 @@ export function temporalTls(config: TemporalConfig): TLSConfig | false {
   };
 }
 
-/** A client for the configured namespace; close it with `client.connection.close()`. */
+/**
+ * A client for the configured namespace, encrypting payloads when keys are configured; close it with
+ * `client.connection.close()`.
+ */
 export async function connectClient(config: TemporalConfig): Promise<Client> {
   const connection = await Connection.connect({
     address: config.address,
     tls: temporalTls(config),
     apiKey: config.apiKey,
   });
-  return new Client({ connection, namespace: config.namespace });
+  return new Client({
+    connection,
+    namespace: config.namespace,
+    dataConverter: payloadDataConverter(config.payloadEncryption),
+  });
 }

@@ -9,6 +9,8 @@ export interface ExportWorkerOptions {
   atlas: AtlasClient;
   /** A prebuilt workflow bundle (tests, Docker image); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Payload codecs (encryption); must match the clients'. Default: the SDK's, unencrypted. */
+  dataConverter?: WorkerOptions['dataConverter'];
   tuning?: Pick<
     WorkerOptions,
     'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'
@@ -22,6 +24,7 @@ export function createExportWorker(options: ExportWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({ atlas: options.atlas }),
+    dataConverter: options.dataConverter,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -253,7 +253,7 @@ describe('deploy/worker.env.example', () => {
         'WORKER_MAX_CACHED_WORKFLOWS',
       ])
     );
-    expect(names.every((n) => /^(TEMPORAL|ATLAS|WORKER)_/.test(n))).toBe(true);
+    expect(names.every((n) => /^(TEMPORAL|ATLAS|WORKER|PAYLOAD_ENCRYPTION)_/.test(n))).toBe(true);
   });
 
   it('documents every variable the worker reads, and no other', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -70,7 +71,8 @@ export interface TestWorker {
 export async function startTestWorker(
   ctx: TemporalTestContext,
   atlas: AtlasClient,
-  taskQueue = uniqueId('tq')
+  taskQueue = uniqueId('tq'),
+  options: { dataConverter?: DataConverter } = {}
 ): Promise<TestWorker> {
   const worker = await createExportWorker({
     connection: ctx.nativeConnection,
@@ -78,6 +80,7 @@ export async function startTestWorker(
     taskQueue,
     atlas,
     workflowBundle: await workflowBundle(),
+    dataConverter: options.dataConverter,
   });
   const running = worker.run();
   return {
