@@ -33,10 +33,18 @@ async function main(): Promise<void> {
     apiKey: config.temporal.apiKey,
   });
   try {
-    const added = await ensureSearchAttributes(connection.operatorService, config.temporal.namespace, {
+    const check = await ensureSearchAttributes(connection.operatorService, config.temporal.namespace, {
       register: config.observability.registerSearchAttributes,
     });
-    if (added.length > 0) logger.info('Registered search attributes', { namespace: config.temporal.namespace, added });
+    if (check.added.length > 0) {
+      logger.info('Registered search attributes', { namespace: config.temporal.namespace, added: check.added });
+    }
+    if (!check.verified) {
+      logger.warn('Could not list the namespace search attributes; make sure they exist (README), or exports stall', {
+        namespace: config.temporal.namespace,
+        reason: check.note,
+      });
+    }
     const worker = await createExportWorker({
       connection,
       namespace: config.temporal.namespace,

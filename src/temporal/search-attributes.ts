@@ -10,19 +10,32 @@ export class SearchAttributesError extends Error {
 
 type Operator = Pick<Connection['operatorService'], 'listSearchAttributes' | 'addSearchAttributes'>;
 
+export interface SearchAttributesCheck {
+  /** Names this call added to the namespace. */
+  added: string[];
+  /** False when the server would not list them (an API key without operator rights): nothing was checked. */
+  verified: boolean;
+  /** Why it could not verify. */
+  note?: string;
+}
+
 /**
  * Makes sure the namespace has the search attributes `exportSnapshot` upserts: without them its workflow
  * tasks fail and exports stall. Adds the missing ones when `register` is set and the server allows it (dev
- * server, self-hosted); otherwise throws with the commands an operator runs once (Temporal Cloud).
- * Returns the names it added.
+ * server, self-hosted); otherwise throws with the commands an operator runs once (Temporal Cloud). When the
+ * server refuses even to list them, returns `verified: false` so the caller can warn and carry on.
  */
 export async function ensureSearchAttributes(
   operator: Operator,
   namespace: string,
   options: { register: boolean }
-): Promise<string[]> {
-  const existing: Record<string, number | undefined> =
-    (await operator.listSearchAttributes({ namespace })).customAttributes ?? {};
+): Promise<SearchAttributesCheck> {
+  let existing: Record<string, number | undefined>;
+  try {
+    existing = (await operator.listSearchAttributes({ namespace })).customAttributes ?? {};
+  } catch (err) {
+    return { added: [], verified: false, note: (err as Error).message };
+  }
   const wrongType = SEARCH_ATTRIBUTE_DEFINITIONS.filter(
     (d) => existing[d.name] !== undefined && existing[d.name] !== INDEXED_VALUE_TYPE[d.type]
   );
@@ -32,7 +45,7 @@ export async function ensureSearchAttributes(
     );
   }
   const missing = SEARCH_ATTRIBUTE_DEFINITIONS.filter((d) => existing[d.name] === undefined);
-  if (missing.length === 0) return [];
+  if (missing.length === 0) return { added: [], verified: true };
   const howTo = [
     `Missing search attributes in namespace ${namespace}: ${missing.map((d) => d.name).join(', ')}.`,
     'Self-hosted: temporal operator search-attribute create --namespace ' +
@@ -51,5 +64,5 @@ export async function ensureSearchAttributes(
     // Temporal Cloud refuses the operator API: say what to run instead.
     throw new SearchAttributesError(`${howTo}\nThe server refused to add them: ${(err as Error).message}`);
   }
-  return missing.map((d) => d.name);
+  return { added: missing.map((d) => d.name), verified: true };
 }

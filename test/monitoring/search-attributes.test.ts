@@ -56,7 +56,8 @@ describe('exportSnapshot search attributes', () => {
     expect(states.at(-1)).toEqual('Successful');
 
     // A visibility query on them finds the export (what README's queries and `list` use).
-    const query = `WorkflowType = 'exportSnapshot' AND AtlasExportJobId = '${result.exportJobId}' AND AtlasExportState = 'Successful'`;
+    // Simulators in other test files are seeded alike and hand out the same job ids: scope to this task queue.
+    const query = `WorkflowType = 'exportSnapshot' AND TaskQueue = '${h.taskQueue}' AND AtlasExportJobId = '${result.exportJobId}' AND AtlasExportState = 'Successful'`;
     const found: string[] = [];
     for await (const w of temporal.client.workflow.list({ query })) found.push(w.workflowId);
     expect(found).toEqual([handle.workflowId]);
@@ -99,10 +100,21 @@ describe('ensureSearchAttributes', () => {
     expect(message).toContain('tcld namespace search-attributes add');
   });
 
+  it('reports an unverifiable namespace (listing refused) instead of failing the worker', async () => {
+    const check = await ensureSearchAttributes(connection.operatorService, 'no-such-namespace', { register: true });
+    expect(check.verified).toBe(false);
+    expect(check.added).toEqual([]);
+    expect(check.note).toMatch(/no-such-namespace|not found/i);
+  });
+
   it('adds the missing ones once, then finds nothing to do', async () => {
-    const added = await ensureSearchAttributes(connection.operatorService, 'default', { register: true });
-    expect(added.sort()).toEqual(SEARCH_ATTRIBUTE_DEFINITIONS.map((d) => d.name).sort());
-    expect(await ensureSearchAttributes(connection.operatorService, 'default', { register: true })).toEqual([]);
+    const first = await ensureSearchAttributes(connection.operatorService, 'default', { register: true });
+    expect(first.verified).toBe(true);
+    expect(first.added.sort()).toEqual(SEARCH_ATTRIBUTE_DEFINITIONS.map((d) => d.name).sort());
+    expect(await ensureSearchAttributes(connection.operatorService, 'default', { register: true })).toEqual({
+      added: [],
+      verified: true,
+    });
     const listed = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
     for (const { name } of SEARCH_ATTRIBUTE_DEFINITIONS) expect(listed.customAttributes?.[name]).toBeDefined();
   });

@@ -98,7 +98,12 @@ describe('starter list', () => {
     let listed: Listed | undefined;
     // Visibility is eventually consistent: wait for both closed runs to be indexed.
     for (let i = 0; i < 20; i++) {
-      const r = await runCli('src/starter.ts', ['list', '--cluster', cluster, '--limit', '200', '--json'], env());
+      // Other test files export the same cluster names: --query scopes the list to this suite's task queue.
+      const r = await runCli(
+        'src/starter.ts',
+        ['list', '--cluster', cluster, '--query', `TaskQueue = '${suite.h.taskQueue}'`, '--limit', '200', '--json'],
+        env()
+      );
       expect(r.code, r.stderr).toBe(0);
       listed = JSON.parse(r.stdout) as Listed;
       const ids = listed.exports.map((e) => e.workflowId);
@@ -109,13 +114,18 @@ describe('starter list', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(listed!.query).toContain(`AtlasClusterName = '${cluster}'`);
+    expect(listed!.query).toContain(`(TaskQueue = '${suite.h.taskQueue}')`);
     expect(listed!.exports.find((e) => e.workflowId === ok.workflowId)).toMatchObject({
       state: 'Successful',
       progressPercent: 100,
     });
     expect(listed!.exports.find((e) => e.workflowId === bad.workflowId)).toMatchObject({ state: 'Failed' });
 
-    const failed = await runCli('src/starter.ts', ['list', '--state', 'Failed', '--since', '1h'], env());
+    const failed = await runCli(
+      'src/starter.ts',
+      ['list', '--state', 'Failed', '--since', '1h', '--query', `TaskQueue = '${suite.h.taskQueue}'`],
+      env()
+    );
     expect(failed.code).toBe(0);
     expect(failed.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+STATUS\s+STATE\s+PROGRESS\s+CLUSTER/);
     expect(failed.stdout).toContain(bad.workflowId);
