@@ -192,7 +192,7 @@ export function rememberObservation(
     } else {
       // The read before this one was a queued read, one queued step ago (a little more for scheduling).
       const step = queuedStep(cadence, seed);
-      inProgressSince = { after: Math.max(memory.observedAt, current.at - step * 1.1), atMost: current.at };
+      inProgressSince = { after: Math.round(Math.max(memory.observedAt, current.at - step * 1.1)), atMost: current.at };
     }
   }
   const total = current.totalCollections ?? 0;
