@@ -3,8 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
 import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
+import type { BackoffSettings } from '../shared/poll-schedule';
 import {
   decideNextPoll,
+  initialCadenceMemory,
   learnDurations,
   rememberObservation,
   type CadenceMemory,
@@ -68,6 +70,15 @@ export interface PollExportJobInput extends ExportJobRef {
   reportIntervalMs: number;
   jitterSeed: string;
 }
+
+/**
+ * What a workflow worker from before polling modes sends (during a rolling deploy): an exponential backoff and
+ * the first read's delay instead of `cadence` and `memory`.
+ */
+type LegacyPollExportJobInput = Omit<PollExportJobInput, 'cadence' | 'memory'> & {
+  backoff: BackoffSettings;
+  firstReadDelayMs: number;
+};
 
 /** Result of `pollExportJob`. */
 export interface PollExportJobResult {
@@ -189,8 +200,9 @@ export function createExportActivities(atlas: AtlasClient) {
      * cadence's next wait. Temporal's retries add no history events, so a long wait costs one activity attempt
      * per poll and a few events per report.
      */
-    async pollExportJob(input: PollExportJobInput): Promise<PollExportJobResult> {
+    async pollExportJob(given: PollExportJobInput | LegacyPollExportJobInput): Promise<PollExportJobResult> {
       const info = activityInfo();
+      const input = 'cadence' in given ? given : fromLegacyInput(given, info.scheduledTimestampMs);
       const known: PollObservation = { ...input.known, at: input.memory.observedAt };
       if (info.attempt === 1) {
         const first = decideNextPoll(input.cadence, input.memory, known, input.pollsBefore, input.jitterSeed);
@@ -237,6 +249,20 @@ export function createExportActivities(atlas: AtlasClient) {
 
 function isoOrNone(ms: number | null): string {
   return ms === null ? 'none' : new Date(Math.round(ms)).toISOString();
+}
+
+/** The same exponential schedule as before modes: the first read `firstReadDelayMs` after scheduling. */
+function fromLegacyInput(input: LegacyPollExportJobInput, scheduledAt: number): PollExportJobInput {
+  const { backoff, firstReadDelayMs, ...rest } = input;
+  const cadence: PollCadence = { mode: 'exponential', ...backoff, timeScale: 1 };
+  const firstDelay = decideNextPoll(
+    cadence,
+    initialCadenceMemory(0, null),
+    { ...input.known, at: 0 },
+    input.pollsBefore,
+    input.jitterSeed
+  ).delayMs;
+  return { ...rest, cadence, memory: initialCadenceMemory(scheduledAt + firstReadDelayMs - firstDelay, null) };
 }
 
 /** Retryable and BENIGN: logged at DEBUG and left out of failure metrics, since waiting is not an error. */

@@ -175,6 +175,8 @@ export async function commandExport(
 export async function commandProgress(client: Client, workflowId: string, out: Output): Promise<number> {
   const progress = await client.workflow.getHandle(workflowId).query<ExportProgress>(EXPORT_PROGRESS_QUERY);
   out.line(describeProgress(progress));
+  const c = progress.cadence;
+  if (c?.nextPollAt) out.line(`next status read ${c.nextPollAt} (${c.mode}, ${c.phase}): ${c.reason}`);
   out.result(progress);
   return ExitCode.Ok;
 }
