@@ -122,19 +122,14 @@ export const pollingInputSchema = pollingFieldsSchema
         message: `is not a setting of mode "${mode}"${p.mode === undefined ? ' (the default)' : ''}; it belongs to mode ${modes.map((m) => `"${m}"`).join(' or ')}`,
       });
     }
-    const bound = (lower: keyof typeof p, lowerMs: number | undefined, upperMs: number | undefined) => {
-      if (lowerMs !== undefined && upperMs !== undefined && upperMs < lowerMs) {
-        ctx.addIssue({ code: 'custom', path: ['maximumInterval'], message: `must be at least ${String(lower)}` });
-      }
-    };
-    if (mode === 'adaptive') {
-      bound(
-        'minimumInterval',
-        p.minimumInterval ?? ADAPTIVE_DEFAULTS.minimumIntervalMs,
-        p.maximumInterval ?? ADAPTIVE_DEFAULTS.maximumIntervalMs
-      );
-    } else if (mode === 'exponential' && p.maximumInterval !== undefined) {
-      bound('initialInterval', p.initialInterval ?? DEFAULT_EXPONENTIAL.initialIntervalMs, p.maximumInterval);
+    const maximumIntervalMs = p.maximumInterval;
+    if (mode === 'adaptive' && (maximumIntervalMs ?? Infinity) < (p.minimumInterval ?? 0)) {
+      ctx.addIssue({ code: 'custom', path: ['maximumInterval'], message: 'must be at least minimumInterval' });
+    }
+    if (mode === 'exponential' && maximumIntervalMs !== undefined) {
+      const [check, issue] = maximumAtLeastInitial;
+      const initialIntervalMs = p.initialInterval ?? DEFAULT_EXPONENTIAL.initialIntervalMs;
+      if (!check({ initialIntervalMs, maximumIntervalMs })) ctx.addIssue({ code: 'custom', ...issue });
     }
   })
   .transform((p) => {

@@ -106,7 +106,7 @@ describe('exportSnapshot input', () => {
     ],
     [
       { mode: 'exponential', initialInterval: '1m', maximumInterval: '30s' },
-      'input.polling.maximumInterval: must be at least initialInterval',
+      'input.polling.maximumInterval: maximumInterval must be at least initialInterval',
     ],
     [{ mode: 'fixed', interval: '4s', extra: 1 }, 'input.polling'],
     [{ timeScale: 0 }, 'input.polling.timeScale: must be positive'],
