@@ -353,7 +353,9 @@ function finishWindow(
     minWork = Math.max(floor, Math.min(shortest - scale(QUEUE_ALLOWANCE_MS), maxWork));
     basis.push(`${memory.learned.exports} past exports`);
   }
-  let earliest = since.after === null ? now : since.after + minWork;
+  // With the start unknown (the job was already running when first seen), the finish is only known to be later
+  // than that first sight; anchoring there (not at `now`) lets the window pass, so reads back off.
+  let earliest = since.after === null ? since.atMost : since.after + minWork;
   let latest: number | null = Number.isFinite(maxWork) ? since.atMost + maxWork : null;
   basis.unshift(since.after === null ? 'start unknown' : 'InProgress floor');
 

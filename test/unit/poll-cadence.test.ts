@@ -209,6 +209,20 @@ describe('adaptive poll cadence', () => {
     expect(delays.at(-1)).toBe(ADAPTIVE_DEFAULTS.maximumIntervalMs);
   });
 
+  it('backs off on a job already running when first seen (start unknown) instead of reading finely forever', () => {
+    const memory = rememberObservation(
+      adaptive,
+      initialCadenceMemory(0, null),
+      { state: 'InProgress' },
+      inProgress(MIN, 0, 0),
+      'wf'
+    );
+    expect(memory.inProgressSince).toEqual({ after: null, atMost: 0 });
+    const later = decideNextPoll(adaptive, memory, inProgress(60 * MIN, 0, 0), 20, 'wf');
+    expect(later.phase).toBe('overdue');
+    expect(later.delayMs).toBe(ADAPTIVE_DEFAULTS.maximumIntervalMs);
+  });
+
   it('is deterministic: the same export replays to the same decisions, and time scale only divides them', () => {
     const read = job(5 * MIN, 11 * MIN, 12);
     const first = drive(adaptive, read, null);
