@@ -350,7 +350,8 @@ function finishWindow(
   if (memory.learned) {
     const shortest = scale(memory.learned.shortestMs);
     maxWork = shortest * (1 + CEILING_MARGIN) + scale(CEILING_SLACK_MS);
-    minWork = Math.max(floor, Math.min(shortest - scale(QUEUE_ALLOWANCE_MS), maxWork));
+    // Past exports that ended sooner than the floor overrule it: they are evidence about this cluster.
+    minWork = Math.min(Math.max(floor, shortest - scale(QUEUE_ALLOWANCE_MS)), maxWork);
     basis.push(`${memory.learned.exports} past exports`);
   }
   // With the start unknown (the job was already running when first seen), the finish is only known to be later

@@ -187,6 +187,14 @@ describe('adaptive poll cadence', () => {
     expect(informed.finishWindow!.latest).not.toBeNull();
   });
 
+  it('uses past durations: exports that ended sooner than the floor overrule it', () => {
+    const learned = { exports: 2, shortestMs: 3 * MIN, medianMs: 4 * MIN };
+    const memory = { ...initialCadenceMemory(0, learned), inProgressSince: { after: 0, atMost: MIN } };
+    const d = decideNextPoll(adaptive, memory, inProgress(2 * MIN, 0, 0), 2, 'wf');
+    expect(d.finishWindow!.latest).toBeLessThan(ADAPTIVE_DEFAULTS.inProgressFloorMs);
+    expect(d.nextPollAt).toBeLessThanOrEqual(d.finishWindow!.latest!);
+  });
+
   it('learns only from the cluster’s other Successful exports, newest first', () => {
     const jobs = [
       job3('now', '2026-01-05T00:00:00Z', '2026-01-05T00:10:00Z'),
