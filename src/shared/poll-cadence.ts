@@ -3,8 +3,9 @@ import { pollDelayMs, stableFraction } from './poll-schedule';
 
 /**
  * When to read an export job next. Pure and free of I/O and clocks: the polling activity calls it once per
- * attempt with the time it read the job, and records the decision in its result (activities are recorded by
- * their results, so a replay never recomputes it); the workflow and tests can call it too.
+ * attempt with the time it read the job, and returns what it learned ({@link CadenceMemory}) in its result, which
+ * history records, so a replay never needs a clock; the workflow calls it on that memory to show the decision in
+ * its progress query, and tests call it directly.
  *
  * Durations in {@link PollCadence} are on Atlas's clock; `timeScale` (Atlas ms per worker ms, 1 outside of
  * simulators) converts them to the worker's clock, on which every instant here is measured.
