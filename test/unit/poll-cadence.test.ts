@@ -254,6 +254,56 @@ describe('adaptive poll cadence', () => {
   });
 });
 
+describe('the adaptive cadence on modelled exports (design targets of the issue-5 benchmark)', () => {
+  /** Seeded modelled mixes after `poll-cadence.md`: queue 1.7–21.4 min (median about 2.4), then the work. */
+  function mix(kind: 'real' | 'long', n: number) {
+    const random = seeded(kind === 'real' ? 3 : 5);
+    return Array.from({ length: n }, () => {
+      const queued = Math.min(21.4, 1 + 0.7 * Math.exp(3.3 * random() ** 3)) * MIN;
+      const work = kind === 'real' ? (10.3 + 1.8 * random() ** 2) * MIN : (60 + 300 * random()) * MIN;
+      const total = kind === 'real' ? 8 : 20 + Math.floor(random() * 200);
+      return { queued, work, total };
+    });
+  }
+  function run(cadence: PollCadence, kind: 'real' | 'long') {
+    const runs = mix(kind, 300).map(({ queued, work, total }) => {
+      const { reads, finishedSeenAt } = drive(cadence, job(queued, work, total), null);
+      return { reads, lag: finishedSeenAt - (queued + work) };
+    });
+    const at = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!;
+    return {
+      reads: at(
+        runs.map((r) => r.reads),
+        0.5
+      ),
+      lagP95: at(
+        runs.map((r) => r.lag),
+        0.95
+      ),
+    };
+  }
+
+  it('reads less than fixed 60 s and exponential 5 s x2 (cap 60 s), at a lower p95 lag, on the real mix', () => {
+    const ours = run(adaptive, 'real');
+    for (const baseline of [
+      { mode: 'fixed', initialIntervalMs: 60_000, intervalMs: 60_000, timeScale: 1 },
+      { mode: 'exponential', initialIntervalMs: 5_000, maximumIntervalMs: 60_000, backoffCoefficient: 2, timeScale: 1 },
+    ] as const) {
+      const theirs = run(baseline, 'real');
+      expect(ours.reads).toBeLessThan(theirs.reads);
+      expect(ours.lagP95).toBeLessThan(theirs.lagP95);
+    }
+    expect(ours.reads).toBeLessThanOrEqual(12);
+    expect(ours.lagP95).toBeLessThanOrEqual(15_000);
+  });
+
+  it('stays within 40 reads at a p95 lag of 30 s on the long mix', () => {
+    const ours = run(adaptive, 'long');
+    expect(ours.reads).toBeLessThanOrEqual(40);
+    expect(ours.lagP95).toBeLessThanOrEqual(30_000);
+  });
+});
+
 describe('fixed and exponential poll cadences', () => {
   const observation = { state: 'InProgress', exportedCollections: 1, totalCollections: 9, at: 1_000 };
   const memory = initialCadenceMemory(0, null);
