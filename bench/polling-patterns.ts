@@ -24,7 +24,8 @@ import { createActivities } from '../src/activities';
 import { AtlasClient } from '../src/atlas';
 import { startDevServer } from '../src/dev/dev-server';
 import {
-  DEFAULT_POLLING,
+  DEFAULT_EXPONENTIAL,
+  DEFAULT_POLLING as DEFAULT_POLLING_LIMITS,
   IDEMPOTENCY_TAG_KEY,
   pollingInputSchema,
   type ExportSnapshotInput,
@@ -45,6 +46,9 @@ import {
 } from './lib/metrics';
 import { benchProgressQuery, exportHeartbeatLoop, exportSnapshot, exportTimerLoop, progressQuery } from './workflows';
 import type { LoopExportInput } from './workflows/polling-loops';
+
+/** The `exponential` polling mode's defaults (the only cadence when this benchmark was written). */
+const DEFAULT_POLLING = { ...DEFAULT_POLLING_LIMITS, ...DEFAULT_EXPONENTIAL };
 
 const ROOT = resolve(__dirname, '..');
 /** Full runs; `--quick` smoke runs write `polling-patterns.quick.json` so they never overwrite a full result. */

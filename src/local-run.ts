@@ -150,12 +150,8 @@ async function main(): Promise<number> {
       const snapshotId = sim.addSnapshot(fixtures.groupId, fixtures.clusterName, { status: 'completed' });
       target = { ...fixtures, snapshotId };
       const scale = flags.data['time-scale'];
-      // The default cadence (30 s, ×1.5, up to 3 min), sped up like the simulator's clock.
-      polling = {
-        initialInterval: Math.max(50, Math.round(30_000 / scale)),
-        maximumInterval: Math.max(200, Math.round(180_000 / scale)),
-        reportInterval: Math.max(50, Math.round(60_000 / scale)),
-      };
+      // The default (adaptive) cadence on the simulator's clock.
+      polling = { timeScale: scale, reportInterval: Math.max(50, Math.round(60_000 / scale)) };
       if (!values['no-schedule']) {
         demoSchedule = {
           groupId: fixtures.groupId,

@@ -3,7 +3,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
 import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
-import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
+import type { BackoffSettings } from '../shared/poll-schedule';
+import {
+  decideNextPoll,
+  initialCadenceMemory,
+  learnDurations,
+  rememberObservation,
+  type CadenceMemory,
+  type LearnedDurations,
+  type PollCadence,
+  type PollObservation,
+} from '../shared/poll-cadence';
 import { describeStatus, toExportJobStatus } from './export-job-status';
 import { atlasCall, notReadyFailure } from './failure-mapping';
 
@@ -31,6 +41,10 @@ export interface CreateExportJobResult {
   status: ExportJobStatus;
   /** True when an existing job with this idempotency key was found and adopted, false when this call created it. */
   adopted: boolean;
+  /** When the status was read (worker clock, epoch ms): where the poll cadence starts counting. */
+  observedAt: number;
+  /** The cluster's past export durations, from the list read for adoption (no extra request). */
+  learned: LearnedDurations | null;
 }
 
 export interface ExportJobRef {
@@ -43,41 +57,67 @@ export interface ExportJobRef {
 export interface PollExportJobInput extends ExportJobRef {
   /** What the workflow last saw; an attempt completes only when this changed (or the job is terminal). */
   known: Pick<ExportJobStatus, 'state' | 'exportedCollections' | 'totalCollections'>;
-  /** Status reads made before this activity, so the backoff continues where the last one stopped. */
+  /** Status reads made before this activity, so a counting cadence continues where the last one stopped. */
   pollsBefore: number;
-  backoff: BackoffSettings;
+  cadence: PollCadence;
+  /**
+   * What the cadence learned so far, as of `known` (read at `memory.observedAt`). The first attempt does not
+   * read: it defers the first read to the cadence's next poll time through `nextRetryDelay`, which costs no
+   * history event, where a workflow timer would cost two.
+   */
+  memory: CadenceMemory;
   /** Progress-only changes complete the activity no more often than this. */
   reportIntervalMs: number;
-  /**
-   * Wait this long before the first read. The first attempt then only schedules the second one through
-   * `nextRetryDelay`, which costs no history event, where a workflow timer would cost two.
-   */
-  firstReadDelayMs: number;
   jitterSeed: string;
 }
+
+/**
+ * What a workflow worker from before polling modes sends (during a rolling deploy): an exponential backoff and
+ * the first read's delay instead of `cadence` and `memory`.
+ */
+type LegacyPollExportJobInput = Omit<PollExportJobInput, 'cadence' | 'memory'> & {
+  backoff: BackoffSettings;
+  firstReadDelayMs: number;
+};
 
 /** Result of `pollExportJob`. */
 export interface PollExportJobResult {
   status: ExportJobStatus;
   /** Status reads this activity made. */
   polls: number;
+  /**
+   * The cadence's memory as of `status`; pass it to the next `pollExportJob`. The decision made on this read is
+   * `decideNextPoll` of it and `status`, so the workflow can show it without it being sent twice.
+   */
+  memory: CadenceMemory;
 }
 
 /** Export activities, bound to one Atlas client whose credentials never leave this closure. */
 export function createExportActivities(atlas: AtlasClient) {
-  async function findTagged(input: CreateExportJobInput, signal: AbortSignal): Promise<ExportJob | undefined> {
+  /** The job tagged with the input's key, if any, and every job of the cluster (for learned durations). */
+  async function findTagged(
+    input: CreateExportJobInput,
+    signal: AbortSignal
+  ): Promise<{ tagged: ExportJob | undefined; all: ExportJob[] }> {
     const tag = (job: ExportJob, key: string) => job.customData?.find((c) => c.key === key)?.value;
-    const jobs = (await atlas.listExportJobs(input.groupId, input.clusterName, { signal })).filter(
+    const all = await atlas.listExportJobs(input.groupId, input.clusterName, { signal });
+    const jobs = all.filter(
       (job) =>
         tag(job, IDEMPOTENCY_TAG_KEY) === input.idempotencyKey &&
         job.snapshotId === input.snapshotId &&
         job.exportBucketId === input.exportBucketId
     );
-    return (
+    const tagged =
       jobs.find((job) => input.runKey !== undefined && tag(job, RUN_TAG_KEY) === input.runKey) ??
-      jobs.find((job) => job.state !== 'Failed' && job.state !== 'Cancelled')
-    );
+      jobs.find((job) => job.state !== 'Failed' && job.state !== 'Cancelled');
+    return { tagged, all };
   }
+  const created = (job: ExportJob, adopted: boolean, all: ExportJob[]): CreateExportJobResult => ({
+    status: toExportJobStatus(job),
+    adopted,
+    observedAt: Date.now(),
+    learned: learnDurations(all, job.id),
+  });
 
   return {
     /**
@@ -103,10 +143,10 @@ export function createExportActivities(atlas: AtlasClient) {
       }
       const attemptEndsAt = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs;
       return atlasCall(async (signal) => {
-        const existing = await findTagged(input, signal);
+        const { tagged: existing, all } = await findTagged(input, signal);
         if (existing) {
           log.info('Adopted existing export job', { exportJobId: existing.id, state: existing.state });
-          return { status: toExportJobStatus(existing), adopted: true };
+          return created(existing, true, all);
         }
         if (attemptEndsAt - Date.now() < atlas.requestTimeoutMs + POST_MARGIN_MS) {
           throw ApplicationFailure.create({
@@ -132,13 +172,13 @@ export function createExportActivities(atlas: AtlasClient) {
             { signal }
           );
           log.info('Created export job', { exportJobId: job.id, state: job.state });
-          return { status: toExportJobStatus(job), adopted: false };
+          return created(job, false, all);
         } catch (err) {
           if (err instanceof AtlasApiError && err.status === 409) {
-            const adopted = await findTagged(input, signal);
-            if (adopted) {
-              log.info('Adopted export job after 409', { exportJobId: adopted.id, state: adopted.state });
-              return { status: toExportJobStatus(adopted), adopted: true };
+            const again = await findTagged(input, signal);
+            if (again.tagged) {
+              log.info('Adopted export job after 409', { exportJobId: again.tagged.id, state: again.tagged.state });
+              return created(again.tagged, true, again.all);
             }
           }
           throw err;
@@ -154,39 +194,75 @@ export function createExportActivities(atlas: AtlasClient) {
     },
 
     /**
-     * One status read per attempt. Completes when the job is terminal, its state changed, or its progress
-     * changed and `reportIntervalMs` passed since the activity was scheduled; otherwise fails with a BENIGN,
-     * retryable `ExportNotReady` whose `nextRetryDelay` is the next backoff step. Temporal's retries add no
-     * history events, so a long wait costs one activity attempt per poll and a few events per report.
+     * One status read per attempt. Completes when the job is terminal, its state changed, the cadence learned
+     * something or changed phase, or its progress changed and `reportIntervalMs` passed since the activity was
+     * scheduled; otherwise fails with a BENIGN, retryable `ExportNotReady` whose `nextRetryDelay` is the poll
+     * cadence's next wait. Temporal's retries add no history events, so a long wait costs one activity attempt
+     * per poll and a few events per report.
      */
-    async pollExportJob(input: PollExportJobInput): Promise<PollExportJobResult> {
+    async pollExportJob(given: PollExportJobInput | LegacyPollExportJobInput): Promise<PollExportJobResult> {
       const info = activityInfo();
-      const deferred = input.firstReadDelayMs > 0;
-      if (deferred && info.attempt === 1) {
-        throw notReady(
-          `Export job ${input.exportJobId}: first read in ${input.firstReadDelayMs} ms`,
-          input.firstReadDelayMs
-        );
+      const input = 'cadence' in given ? given : fromLegacyInput(given, info.scheduledTimestampMs);
+      const known: PollObservation = { ...input.known, at: input.memory.observedAt };
+      if (info.attempt === 1) {
+        const first = decideNextPoll(input.cadence, input.memory, known, input.pollsBefore, input.jitterSeed);
+        const delayMs = Math.max(1, (first.nextPollAt ?? 0) - Date.now());
+        throw notReady(`Export job ${input.exportJobId}: first read in ${delayMs} ms; ${first.reason}`, delayMs);
       }
-      const reads = info.attempt - (deferred ? 1 : 0);
+      const reads = info.attempt - 1;
       const status = await atlasCall(async (signal) =>
         toExportJobStatus(await atlas.getExportJob(input.groupId, input.clusterName, input.exportJobId, { signal }))
       );
+      const current: PollObservation = {
+        state: status.state,
+        exportedCollections: status.exportedCollections,
+        totalCollections: status.totalCollections,
+        at: Date.now(),
+      };
+      const learned = rememberObservation(input.cadence, input.memory, known, current, input.jitterSeed);
+      const decision = decideNextPoll(input.cadence, learned, current, input.pollsBefore + reads, input.jitterSeed);
       const terminal = TERMINAL_EXPORT_JOB_STATES.has(status.state);
       const stateChanged = status.state !== input.known.state;
       const progressChanged =
         status.exportedCollections !== input.known.exportedCollections ||
         status.totalCollections !== input.known.totalCollections;
-      const reportDue = Date.now() - info.scheduledTimestampMs >= input.reportIntervalMs;
-      if (terminal || stateChanged || (progressChanged && reportDue)) {
-        return { status, polls: reads };
+      const reportDue = current.at - info.scheduledTimestampMs >= input.reportIntervalMs;
+      // A memory from before the first read has no phase yet: it is the phase that read was deferred in.
+      const reportedPhase =
+        input.memory.phase ??
+        decideNextPoll(input.cadence, input.memory, known, input.pollsBefore, input.jitterSeed).phase;
+      const cadenceChanged = learned !== input.memory || decision.phase !== reportedPhase;
+      if (terminal || stateChanged || cadenceChanged || (progressChanged && reportDue)) {
+        return {
+          status,
+          polls: reads,
+          memory: { ...learned, observedAt: current.at, phase: decision.phase },
+        };
       }
       throw notReady(
-        `Export job ${input.exportJobId} is ${describeStatus(status)}`,
-        pollDelayMs(input.pollsBefore + reads, input.backoff, input.jitterSeed)
+        `Export job ${input.exportJobId} is ${describeStatus(status)}; next read at ${isoOrNone(decision.nextPollAt)}: ${decision.reason}`,
+        decision.delayMs
       );
     },
   };
+}
+
+function isoOrNone(ms: number | null): string {
+  return ms === null ? 'none' : new Date(Math.round(ms)).toISOString();
+}
+
+/** The same exponential schedule as before modes: the first read `firstReadDelayMs` after scheduling. */
+function fromLegacyInput(input: LegacyPollExportJobInput, scheduledAt: number): PollExportJobInput {
+  const { backoff, firstReadDelayMs, ...rest } = input;
+  const cadence: PollCadence = { mode: 'exponential', ...backoff, timeScale: 1 };
+  const firstDelay = decideNextPoll(
+    cadence,
+    initialCadenceMemory(0, null),
+    { ...input.known, at: 0 },
+    input.pollsBefore,
+    input.jitterSeed
+  ).delayMs;
+  return { ...rest, cadence, memory: initialCadenceMemory(scheduledAt + firstReadDelayMs - firstDelay, null) };
 }
 
 /** Retryable and BENIGN: logged at DEBUG and left out of failure metrics, since waiting is not an error. */

@@ -18,9 +18,12 @@ export const EXPORT_USAGE = `  starter export --group-id ID --cluster NAME --sna
       --custom-data KEY=VALUE      label written to the bucket's .complete file (repeatable)
       --notify-workflow-id ID      workflow to receive the exportCompleted signal
       --workflow-id ID             default: atlas-export-<group>-<cluster>-<snapshot>-<bucket>
-      --poll-initial DURATION      first poll after creating the job (e.g. 30s)
-      --poll-max DURATION          cap of the poll backoff (e.g. 3m)
-      --poll-backoff NUMBER        backoff coefficient (e.g. 1.5)
+      --poll-mode MODE             adaptive (default), fixed or exponential
+      --poll-min DURATION          adaptive: finest step near the estimated finish (default 10s)
+      --poll-interval DURATION     fixed: the interval (default 60s)
+      --poll-initial DURATION      fixed, exponential: first poll after creating the job (e.g. 30s)
+      --poll-max DURATION          adaptive, exponential: longest wait between reads (e.g. 10m)
+      --poll-backoff NUMBER        exponential: backoff coefficient (e.g. 1.5)
       --timeout DURATION           stop waiting after this long (e.g. 48h)
       --wait                       follow progress; exit 0 on Successful, 1 otherwise
       --progress-interval DURATION how often --wait asks for progress (default 10s; 0 to only wait)
@@ -37,7 +40,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   polling: '--poll-*/--timeout',
 };
 
-/** `polling` input from `--poll-initial`, `--poll-max`, `--poll-backoff` and `--timeout` (only those given). */
+/** `polling` input from the `--poll-*` flags and `--timeout` (only those given). */
 export function pollingFromFlags(values: FlagValues): Record<string, string | number> {
   const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
   const backoff = str('poll-backoff');
@@ -45,6 +48,9 @@ export function pollingFromFlags(values: FlagValues): Record<string, string | nu
     throw new UsageError(`--poll-backoff "${backoff}": expected a number`);
   return Object.fromEntries(
     Object.entries({
+      mode: str('poll-mode'),
+      minimumInterval: str('poll-min'),
+      interval: str('poll-interval'),
       initialInterval: str('poll-initial'),
       maximumInterval: str('poll-max'),
       backoffCoefficient: backoff === undefined ? undefined : Number(backoff),
@@ -179,6 +185,8 @@ export async function commandExport(
 export async function commandProgress(client: Client, workflowId: string, out: Output): Promise<number> {
   const progress = await client.workflow.getHandle(workflowId).query<ExportProgress>(EXPORT_PROGRESS_QUERY);
   out.line(describeProgress(progress));
+  const c = progress.cadence;
+  if (c?.nextPollAt) out.line(`next status read ${c.nextPollAt} (${c.mode}, ${c.phase}): ${c.reason}`);
   out.result(progress);
   return ExitCode.Ok;
 }

@@ -49,7 +49,8 @@ export const SCHEDULE_USAGE = `  starter schedule create --schedule-id ID --targ
                                    CANCEL_OTHER, TERMINATE_OTHER, ALLOW_ALL
       --catchup-window DURATION    run missed actions up to this late (default 1h, at least 10s)
       --concurrency N              targets exported at once (default 10; overrides the file)
-      --poll-initial/--poll-max/--poll-backoff/--timeout   polling of each export (overrides the file)
+      --poll-mode/--poll-min/--poll-interval/--poll-initial/--poll-max/--poll-backoff/--timeout
+                                   polling of each export (overrides the file)
       --paused [--note TEXT]       create it paused
       --update-if-exists           if the schedule exists, replace its spec, policies and targets
   starter schedule update ID [any create option]   change only what is given

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { durationSchema } from './durations';
 import { atlasIdSchema, clusterNameSchema } from './atlas-vocabulary';
+import { ADAPTIVE_DEFAULTS, type CadenceReport, type PollCadence, type PollMode } from './poll-cadence';
+
+export type { CadenceReport } from './poll-cadence';
 
 /**
  * The public contract of the `exportSnapshot` workflow: its input, result and completion signal. Other
@@ -19,16 +22,22 @@ export const IDEMPOTENCY_TAG_KEY = 'atlas-export-orchestrator:workflow-id';
 /** `customData` key valued with the workflow's first run id: tells this run's own job from earlier runs' jobs. */
 export const RUN_TAG_KEY = 'atlas-export-orchestrator:run-id';
 
-/** Defaults fit real exports: 12–35 min on small clusters (up to 21 min of it queued), hours on large ones. */
+/** Defaults of every polling mode; each mode has its own interval defaults (see `pollingInputSchema`). */
 export const DEFAULT_POLLING = {
-  initialIntervalMs: 30_000,
-  maximumIntervalMs: 180_000,
-  backoffCoefficient: 1.5,
   timeoutMs: 48 * 3600_000,
   reportIntervalMs: 300_000,
   attemptTimeoutMs: 60_000,
   maxHistoryEvents: 2_000,
 } as const;
+
+/** `mode: 'exponential'` defaults: 30 s, ×1.5, up to 3 min (the only cadence before modes existed). */
+export const DEFAULT_EXPONENTIAL = {
+  initialIntervalMs: 30_000,
+  maximumIntervalMs: 180_000,
+  backoffCoefficient: 1.5,
+} as const;
+/** `mode: 'fixed'` default: a read a minute (as Temporal's polling sample). */
+export const DEFAULT_FIXED_INTERVAL_MS = 60_000;
 
 /** `customData` labels of an export job, written by Atlas to the bucket's `.complete` file. */
 export const customDataSchema = z
@@ -52,33 +61,143 @@ export const maximumAtLeastInitial: [
   { message: 'maximumInterval must be at least initialInterval', path: ['maximumInterval'] },
 ];
 
-export const pollingInputSchema = z
-  .strictObject({
-    /** First wait after creating the job. */
-    initialInterval: durationSchema.optional(),
-    /** Cap of the backoff; also the most detection lag a poll cadence can add. */
-    maximumInterval: durationSchema.optional(),
-    backoffCoefficient: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').optional(),
-    /** Give up waiting (the Atlas job itself keeps running) after this long from the workflow's start. */
-    timeout: durationSchema.optional(),
-    /** Progress that changed without a state change reaches the workflow at most this often. */
-    reportInterval: durationSchema.optional(),
-    /** Limit for one status read attempt, including its retries' network waits. */
-    attemptTimeout: durationSchema.optional(),
-    /** Continue as new once a run's history has this many events (the server may suggest it earlier). */
-    maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').optional(),
+const POLLING_MODES = ['adaptive', 'fixed', 'exponential'] as const;
+/** Which interval fields each mode reads; any other interval field is an error that names it. */
+const MODE_FIELDS = {
+  adaptive: ['minimumInterval', 'maximumInterval', 'queuedInterval', 'inProgressFloor'],
+  fixed: ['initialInterval', 'interval'],
+  exponential: ['initialInterval', 'maximumInterval', 'backoffCoefficient'],
+} as const satisfies Record<PollMode, readonly string[]>;
+const INTERVAL_FIELDS = [...new Set(Object.values(MODE_FIELDS).flat())];
+
+const pollingFieldsSchema = z.strictObject({
+  /**
+   * `adaptive` (default): reads sparsely while the finish is far and finely near it, from the state, the
+   * collection count and the cluster's past exports. `fixed`: one interval (after an optional first one).
+   * `exponential`: `initialInterval` × `backoffCoefficient`ⁿ up to `maximumInterval`. Without `mode`, an
+   * object that sets `initialInterval` or `backoffCoefficient` (the shape from before modes) is exponential.
+   */
+  mode: z.enum(POLLING_MODES, { error: `must be one of ${POLLING_MODES.join(', ')}` }).optional(),
+  /** fixed: the first wait (default `interval`); exponential: the first wait (default 30 s). */
+  initialInterval: durationSchema.optional(),
+  /** fixed: the wait between reads (default 60 s). */
+  interval: durationSchema.optional(),
+  /** adaptive (default 10 min) and exponential (default 3 min): no wait is longer; the most lag a cadence adds. */
+  maximumInterval: durationSchema.optional(),
+  /** exponential: growth per read (default 1.5). */
+  backoffCoefficient: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').optional(),
+  /** adaptive: the finest step, near the estimated finish (default 10 s). */
+  minimumInterval: durationSchema.optional(),
+  /** adaptive: the step while `Queued` (default 60 s); it bounds how well the finish can be predicted. */
+  queuedInterval: durationSchema.optional(),
+  /** adaptive: `InProgress` lasts at least this long (default 10 min, Atlas's fixed overhead). */
+  inProgressFloor: durationSchema.optional(),
+  /**
+   * Atlas ms per worker ms, for simulators that run faster than real time (default 1): the cadence's
+   * intervals above are on Atlas's clock and divided by it. `timeout`, `reportInterval` and `attemptTimeout`
+   * are on the worker's clock and are not scaled.
+   */
+  timeScale: z.number().positive('must be positive').max(1_000_000, 'must be at most 1000000').optional(),
+  /** Give up waiting (the Atlas job itself keeps running) after this long from the workflow's start. */
+  timeout: durationSchema.optional(),
+  /** Progress that changed without a state change reaches the workflow at most this often. */
+  reportInterval: durationSchema.optional(),
+  /** Limit for one status read attempt, including its retries' network waits. */
+  attemptTimeout: durationSchema.optional(),
+  /** Continue as new once a run's history has this many events (the server may suggest it earlier). */
+  maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').optional(),
+});
+type PollingFields = z.output<typeof pollingFieldsSchema>;
+
+export const pollingInputSchema = pollingFieldsSchema
+  .superRefine((p, ctx) => {
+    const mode = pollingModeOf(p);
+    const allowed: readonly string[] = MODE_FIELDS[mode];
+    for (const field of INTERVAL_FIELDS) {
+      if (p[field] === undefined || allowed.includes(field)) continue;
+      const modes = POLLING_MODES.filter((m) => (MODE_FIELDS[m] as readonly string[]).includes(field));
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `is not a setting of mode "${mode}"${p.mode === undefined ? ' (the default)' : ''}; it belongs to mode ${modes.map((m) => `"${m}"`).join(' or ')}`,
+      });
+    }
+    const maximumIntervalMs = p.maximumInterval;
+    if (mode === 'adaptive' && (maximumIntervalMs ?? Infinity) < (p.minimumInterval ?? 0)) {
+      ctx.addIssue({ code: 'custom', path: ['maximumInterval'], message: 'must be at least minimumInterval' });
+    }
+    if (mode === 'exponential' && maximumIntervalMs !== undefined) {
+      const [check, issue] = maximumAtLeastInitial;
+      const initialIntervalMs = p.initialInterval ?? DEFAULT_EXPONENTIAL.initialIntervalMs;
+      if (!check({ initialIntervalMs, maximumIntervalMs })) ctx.addIssue({ code: 'custom', ...issue });
+    }
   })
-  .transform((p) => ({
-    initialIntervalMs: p.initialInterval ?? DEFAULT_POLLING.initialIntervalMs,
-    maximumIntervalMs: p.maximumInterval ?? Math.max(DEFAULT_POLLING.maximumIntervalMs, p.initialInterval ?? 0),
-    backoffCoefficient: p.backoffCoefficient ?? DEFAULT_POLLING.backoffCoefficient,
-    timeoutMs: p.timeout ?? DEFAULT_POLLING.timeoutMs,
-    reportIntervalMs: p.reportInterval ?? DEFAULT_POLLING.reportIntervalMs,
-    attemptTimeoutMs: p.attemptTimeout ?? DEFAULT_POLLING.attemptTimeoutMs,
-    maxHistoryEvents: p.maxHistoryEvents ?? DEFAULT_POLLING.maxHistoryEvents,
-  }))
-  .refine(...maximumAtLeastInitial);
+  .transform((p) => {
+    const timeScale = p.timeScale ?? 1;
+    const cadence = cadenceOf(p, timeScale);
+    // Flat worker-clock settings, for the activity retry cap and for code that only knows a backoff.
+    const worker = (atlasMs: number) => Math.max(1, Math.round(atlasMs / timeScale));
+    const backoff =
+      cadence.mode === 'exponential'
+        ? cadence
+        : cadence.mode === 'fixed'
+          ? {
+              initialIntervalMs: cadence.initialIntervalMs,
+              maximumIntervalMs: Math.max(cadence.initialIntervalMs, cadence.intervalMs),
+              backoffCoefficient: 1,
+            }
+          : {
+              initialIntervalMs: Math.min(DEFAULT_EXPONENTIAL.initialIntervalMs, cadence.maximumIntervalMs),
+              maximumIntervalMs: cadence.maximumIntervalMs,
+              backoffCoefficient: DEFAULT_EXPONENTIAL.backoffCoefficient,
+            };
+    return {
+      mode: cadence.mode,
+      cadence,
+      initialIntervalMs: worker(backoff.initialIntervalMs),
+      maximumIntervalMs: worker(backoff.maximumIntervalMs),
+      backoffCoefficient: backoff.backoffCoefficient,
+      timeoutMs: p.timeout ?? DEFAULT_POLLING.timeoutMs,
+      reportIntervalMs: p.reportInterval ?? DEFAULT_POLLING.reportIntervalMs,
+      attemptTimeoutMs: p.attemptTimeout ?? DEFAULT_POLLING.attemptTimeoutMs,
+      maxHistoryEvents: p.maxHistoryEvents ?? DEFAULT_POLLING.maxHistoryEvents,
+    };
+  });
+/**
+ * Polling after validation. `cadence` is what the polling activity follows (Atlas-clock durations); the flat
+ * interval fields are its worker-clock equivalent as a plain backoff (`maximumIntervalMs` is the longest wait).
+ */
 export type PollingSettings = z.output<typeof pollingInputSchema>;
+
+function pollingModeOf(p: PollingFields): PollMode {
+  if (p.mode) return p.mode;
+  return p.initialInterval !== undefined || p.backoffCoefficient !== undefined ? 'exponential' : 'adaptive';
+}
+
+function cadenceOf(p: PollingFields, timeScale: number): PollCadence {
+  const mode = pollingModeOf(p);
+  if (mode === 'fixed') {
+    const intervalMs = p.interval ?? DEFAULT_FIXED_INTERVAL_MS;
+    return { mode, initialIntervalMs: p.initialInterval ?? intervalMs, intervalMs, timeScale };
+  }
+  if (mode === 'exponential') {
+    return {
+      mode,
+      initialIntervalMs: p.initialInterval ?? DEFAULT_EXPONENTIAL.initialIntervalMs,
+      maximumIntervalMs: p.maximumInterval ?? Math.max(DEFAULT_EXPONENTIAL.maximumIntervalMs, p.initialInterval ?? 0),
+      backoffCoefficient: p.backoffCoefficient ?? DEFAULT_EXPONENTIAL.backoffCoefficient,
+      timeScale,
+    };
+  }
+  return {
+    mode,
+    minimumIntervalMs: p.minimumInterval ?? ADAPTIVE_DEFAULTS.minimumIntervalMs,
+    maximumIntervalMs: p.maximumInterval ?? ADAPTIVE_DEFAULTS.maximumIntervalMs,
+    queuedIntervalMs: p.queuedInterval ?? ADAPTIVE_DEFAULTS.queuedIntervalMs,
+    inProgressFloorMs: p.inProgressFloor ?? ADAPTIVE_DEFAULTS.inProgressFloorMs,
+    timeScale,
+  };
+}
 
 export const exportSnapshotInputSchema = z.strictObject({
   groupId: atlasIdSchema,
@@ -172,4 +291,6 @@ export interface ExportProgress {
   /** How many times this workflow continued as new to keep its history bounded. */
   continuedAsNew: number;
   notify: { workflowId: string; delivered: boolean | null; error: string | null } | null;
+  /** The poll cadence's latest decision the workflow has heard of; null before the first read. */
+  cadence: CadenceReport | null;
 }

@@ -26,7 +26,7 @@ import {
   type ExportSnapshotParams,
 } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
-import { pollDelayMs } from '../shared/poll-schedule';
+import { decideNextPoll, initialCadenceMemory, toCadenceReport, type CadenceMemory } from '../shared/poll-cadence';
 import { collectionCount } from '../shared/progress-text';
 import { WORKFLOW_EXPORT_STATES } from '../shared/search-attributes';
 import { iso, workflowNow } from './clock';
@@ -40,6 +40,8 @@ export interface ExportResumeState {
   startedAtMs: number;
   deadlineAtMs: number;
   continuedAsNew: number;
+  /** What the poll cadence learned (absent in runs from before it existed). */
+  cadence?: CadenceMemory;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function exportSnapshot(
     finishedAt: null,
     continuedAsNew: resume?.continuedAsNew ?? 0,
     notify: null,
+    cadence: null,
   };
   setHandler(progressQuery, () => progress);
   const obs = new ExportObservability();
@@ -100,8 +103,10 @@ export async function exportSnapshot(
   const target = `${params.clusterName} snapshot ${params.snapshotId}`;
 
   let status: ExportJobStatus;
+  let cadence: CadenceMemory;
   if (resume) {
     status = resume.status;
+    cadence = resume.cadence ?? initialCadenceMemory(workflowNow(), null);
   } else {
     progress.phase = 'creating';
     obs.publish({ state: WORKFLOW_EXPORT_STATES.creating });
@@ -116,6 +121,7 @@ export async function exportSnapshot(
         runKey: info.firstExecutionRunId,
       });
       status = created.status;
+      cadence = initialCadenceMemory(created.observedAt ?? workflowNow(), created.learned ?? null);
       log.info(created.adopted ? 'Adopted export job' : 'Created export job', { exportJobId: status.exportJobId });
     } catch (err) {
       // Nothing was exported; tell the listener before failing, so no caller waits forever.
@@ -138,30 +144,32 @@ export async function exportSnapshot(
         startedAtMs,
         deadlineAtMs,
         continuedAsNew: progress.continuedAsNew + 1,
+        cadence,
       });
     }
+    const known = {
+      state: status.state,
+      exportedCollections: status.exportedCollections,
+      totalCollections: status.totalCollections,
+    };
+    progress.cadence = toCadenceReport(
+      decideNextPoll(params.polling.cadence, cadence, { ...known, at: cadence.observedAt }, polls, info.workflowId)
+    );
     try {
       const polled = await activities(`Wait for export ${status.exportJobId} (${status.state})`).pollExportJob({
         groupId: params.groupId,
         clusterName: params.clusterName,
         exportJobId: status.exportJobId,
-        known: {
-          state: status.state,
-          exportedCollections: status.exportedCollections,
-          totalCollections: status.totalCollections,
-        },
+        known,
         pollsBefore: polls,
-        backoff: {
-          initialIntervalMs: params.polling.initialIntervalMs,
-          maximumIntervalMs: params.polling.maximumIntervalMs,
-          backoffCoefficient: params.polling.backoffCoefficient,
-        },
+        cadence: params.polling.cadence,
+        memory: cadence,
         reportIntervalMs: params.polling.reportIntervalMs,
-        firstReadDelayMs: pollDelayMs(polls, params.polling, info.workflowId),
         jitterSeed: info.workflowId,
       });
       polls += polled.polls;
       status = polled.status;
+      cadence = polled.memory ?? { ...cadence, observedAt: workflowNow() };
       progress.polls = polls;
       record(params, progress, status, obs);
     } catch (err) {
@@ -179,6 +187,11 @@ export async function exportSnapshot(
       break;
     }
   }
+
+  if (progress.cadence)
+    progress.cadence = toCadenceReport(
+      decideNextPoll(params.polling.cadence, cadence, { ...status, at: cadence.observedAt }, polls, info.workflowId)
+    );
 
   if (deadlineHit) {
     // One last look, so the listener gets the freshest state Atlas has.

@@ -46,6 +46,8 @@ export interface ScheduledExportResumeState {
 
 /** Snapshot lookups are quick; past this, retryable Atlas errors (5xx, 429) fail the target instead. */
 const RESOLVE_TIMEOUT_MS = 30 * 60_000;
+/** Longest wait between looks at an export workflow this run attaches to (a describe, not an Atlas call). */
+const OBSERVE_MAXIMUM_INTERVAL_MS = 180_000;
 
 /**
  * Exports a fleet of targets, as a Temporal Schedule starts it every night: resolves each target's snapshot
@@ -361,7 +363,8 @@ class TargetExporter {
       polling.timeoutMs + 3600_000
     ).observeExportWorkflow({
       workflowId: childId,
-      backoff: polling,
+      // Describing a workflow costs no Atlas call: keep its cap at the old 3 min even when the cadence's is longer.
+      backoff: { ...polling, maximumIntervalMs: Math.min(polling.maximumIntervalMs, OBSERVE_MAXIMUM_INTERVAL_MS) },
       jitterSeed: `${this.parentWorkflowId}:${childId}`,
     });
     if (observed.completion) recordCompletion(t, observed.completion);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { durationSchema } from '../../src/shared/durations';
 import { DEFAULT_POLLING, parseExportSnapshotInput } from '../../src/shared/export-contract';
+import { ADAPTIVE_DEFAULTS } from '../../src/shared/poll-cadence';
 import { pollDelayMs, stableFraction } from '../../src/shared/poll-schedule';
 
 const valid = {
@@ -27,9 +28,92 @@ describe('durations', () => {
 });
 
 describe('exportSnapshot input', () => {
-  it('fills polling defaults that fit real exports', () => {
+  it('fills polling defaults that fit real exports: the adaptive cadence', () => {
     const parsed = parseExportSnapshotInput(valid);
-    expect(parsed.ok && parsed.value.polling).toEqual(DEFAULT_POLLING);
+    expect(parsed.ok && parsed.value.polling).toMatchObject({
+      ...DEFAULT_POLLING,
+      mode: 'adaptive',
+      cadence: { mode: 'adaptive', ...ADAPTIVE_DEFAULTS, timeScale: 1 },
+      maximumIntervalMs: ADAPTIVE_DEFAULTS.maximumIntervalMs,
+    });
+  });
+
+  it('keeps the pre-mode shape exponential, so older inputs and histories mean what they meant', () => {
+    const parsed = parseExportSnapshotInput({ ...valid, polling: { initialInterval: 100, backoffCoefficient: 1.5 } });
+    expect(parsed.ok && parsed.value.polling.cadence).toEqual({
+      mode: 'exponential',
+      initialIntervalMs: 100,
+      maximumIntervalMs: 180_000,
+      backoffCoefficient: 1.5,
+      timeScale: 1,
+    });
+  });
+
+  it("expresses the benchmark's baselines", () => {
+    const cadence = (polling: unknown) => {
+      const parsed = parseExportSnapshotInput({ ...valid, polling });
+      if (!parsed.ok) throw new Error(parsed.message);
+      return parsed.value.polling.cadence;
+    };
+    expect(cadence({ mode: 'fixed', interval: '4s' })).toEqual({
+      mode: 'fixed',
+      initialIntervalMs: 4_000,
+      intervalMs: 4_000,
+      timeScale: 1,
+    });
+    expect(cadence({ mode: 'fixed', initialInterval: '65s', interval: '45s', timeScale: 60 })).toEqual({
+      mode: 'fixed',
+      initialIntervalMs: 65_000,
+      intervalMs: 45_000,
+      timeScale: 60,
+    });
+    expect(cadence({ mode: 'fixed', interval: '60s' })).toMatchObject({ intervalMs: 60_000 });
+    expect(
+      cadence({ mode: 'exponential', initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '60s' })
+    ).toEqual({
+      mode: 'exponential',
+      initialIntervalMs: 5_000,
+      maximumIntervalMs: 60_000,
+      backoffCoefficient: 2,
+      timeScale: 1,
+    });
+    expect(cadence({ mode: 'adaptive', minimumInterval: '5s', maximumInterval: '2m' })).toMatchObject({
+      mode: 'adaptive',
+      minimumIntervalMs: 5_000,
+      maximumIntervalMs: 120_000,
+    });
+  });
+
+  it('scales the worker-clock cap by timeScale, not the timeouts', () => {
+    const parsed = parseExportSnapshotInput({ ...valid, polling: { timeScale: 600, timeout: '1h' } });
+    expect(parsed.ok && parsed.value.polling).toMatchObject({ maximumIntervalMs: 1_000, timeoutMs: 3_600_000 });
+  });
+
+  it.each([
+    [
+      { interval: '4s' },
+      'input.polling.interval: is not a setting of mode "adaptive" (the default); it belongs to mode "fixed"',
+    ],
+    [{ mode: 'fixed', backoffCoefficient: 2 }, 'input.polling.backoffCoefficient: is not a setting of mode "fixed"'],
+    [
+      { mode: 'exponential', minimumInterval: '5s' },
+      'input.polling.minimumInterval: is not a setting of mode "exponential"',
+    ],
+    [{ mode: 'sometimes' }, 'input.polling.mode: must be one of adaptive, fixed, exponential'],
+    [
+      { minimumInterval: '1m', maximumInterval: '30s' },
+      'input.polling.maximumInterval: must be at least minimumInterval',
+    ],
+    [
+      { mode: 'exponential', initialInterval: '1m', maximumInterval: '30s' },
+      'input.polling.maximumInterval: maximumInterval must be at least initialInterval',
+    ],
+    [{ mode: 'fixed', interval: '4s', extra: 1 }, 'input.polling'],
+    [{ timeScale: 0 }, 'input.polling.timeScale: must be positive'],
+  ])('refuses %j, naming the field', (polling, message) => {
+    const parsed = parseExportSnapshotInput({ ...valid, polling });
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.message).toContain(message);
   });
 
   it('accepts duration strings and milliseconds in polling', () => {

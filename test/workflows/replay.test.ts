@@ -14,14 +14,18 @@ import { uniqueId, workflowBundle } from '../helpers/temporal';
  * Determinism guard: every history recorded from a released workflow version (test/histories/*.json) must
  * replay against the current workflow code. A change that alters the command sequence fails here, and needs
  * `patched()` before it ships. Record new histories with `RECORD_HISTORIES=1 npx vitest run test/workflows/replay.test.ts`
- * (exportSnapshot) or `RECORD_HISTORIES=scheduledExport …` (scheduledExport).
+ * (exportSnapshot), `RECORD_HISTORIES=scheduledExport …` (scheduledExport) or `RECORD_HISTORIES=cadence …` (exportSnapshot
+ * with the adaptive and fixed poll cadences).
  */
 const HISTORY_DIR = resolve(__dirname, '..', 'histories');
 const RECORD = process.env.RECORD_HISTORIES === '1';
 const RECORD_SCHEDULED = process.env.RECORD_HISTORIES === 'scheduledExport';
+const RECORD_CADENCE = process.env.RECORD_HISTORIES === 'cadence';
 /** Bump when the workflow changes in a way that deserves a new set of recorded histories. */
 const WORKFLOW_VERSION = 'v2';
 const SCHEDULED_WORKFLOW_VERSION = 'v2';
+/** Histories of exportSnapshot with `polling.mode` (adaptive and fixed), recorded separately from the v1 set. */
+const CADENCE_VERSION = 'cadence-v1';
 
 interface RecordedHistory {
   workflowId: string;
@@ -51,6 +55,9 @@ describe('replay of recorded exportSnapshot histories', () => {
   it('has recorded histories for every outcome', () => {
     const scenarios = histories.map((h) => h.content.scenario);
     for (const s of ['successful', 'failed', 'continued-as-new', 'invalid-input', 'create-rejected', 'deadline']) {
+      expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
+    }
+    for (const s of ['adaptive-learned', 'adaptive-continued-as-new', 'fixed']) {
       expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
     }
     for (const s of ['scheduled-mixed', 'scheduled-continued-as-new']) {
@@ -212,4 +219,37 @@ describe.runIf(RECORD_SCHEDULED)('recording scheduledExport histories (RECORD_HI
     );
     await save('scheduled-continued-as-new-last-run', chain);
   }, 120_000);
+});
+
+describe.runIf(RECORD_CADENCE)('recording poll cadence histories (RECORD_HISTORIES=cadence)', () => {
+  // Atlas at 60x: the dev server retries no sooner than 1 s, which would stretch faster clocks' fine steps.
+  const suite = useExportSuite({ timeScale: 60 });
+
+  const save = (scenario: string, handle: WorkflowHandle) =>
+    saveHistory(`exportSnapshot-${CADENCE_VERSION}`, scenario, handle);
+
+  it('records adaptive runs that learned from a past export, one that continued as new, and a fixed one', async () => {
+    const { h, atlas, temporal } = suite;
+    const { groupId } = atlas.fixtures;
+    const clusterName = 'ReplayCadence';
+    atlas.sim.addCluster(groupId, clusterName, { totalCollections: 8 });
+    atlas.sim.setExportPlan({ queuedMs: 120_000, inProgressMs: 600_000 }, { groupId, clusterName });
+    const snapshot = () => atlas.sim.addSnapshot(groupId, clusterName, { status: 'completed' });
+    const polling = { timeScale: 60, timeout: '2m', attemptTimeout: '10s' };
+    const input = (extra: object = {}) =>
+      h.input({ clusterName, snapshotId: snapshot(), polling: { ...polling, ...extra } });
+
+    await (await h.start(input())).result();
+    await save('adaptive-learned', await h.start(input()));
+
+    const long = await h.start(input({ reportInterval: 1, maxHistoryEvents: 20 }));
+    await long.result();
+    await save(
+      'adaptive-continued-as-new-first-run',
+      temporal.client.workflow.getHandle(long.workflowId, long.firstExecutionRunId)
+    );
+    await save('adaptive-continued-as-new-last-run', long);
+
+    await save('fixed', await h.start(input({ mode: 'fixed', initialInterval: '65s', interval: '45s' })));
+  }, 180_000);
 });

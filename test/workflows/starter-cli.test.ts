@@ -42,6 +42,18 @@ describe('starter CLI', () => {
     expect(r.stderr).toContain('--bucket-id: is required');
   });
 
+  it('checks --poll-* flags against the poll mode, naming the field', async () => {
+    const f = suite.atlas.fixtures;
+    const ids = ['--group-id', f.groupId, '--cluster', f.clusterName, '--snapshot-id', f.snapshotId];
+    const r = await runCli(
+      'src/starter.ts',
+      ['export', ...ids, '--bucket-id', f.exportBucketId, '--poll-interval', '4s'],
+      { TEMPORAL_ADDRESS: '127.0.0.1:1' }
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('(interval): is not a setting of mode "adaptive" (the default)');
+  });
+
   it('starts an export, follows it with --wait --json, and exits 0 on Successful', async () => {
     const snapshotId = suite.h.freshSnapshot();
     const r = await runCli(
