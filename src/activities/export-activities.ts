@@ -1,6 +1,12 @@
 import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
+import {
+  AtlasApiError,
+  AtlasResponseValidationError,
+  TERMINAL_EXPORT_JOB_STATES,
+  type AtlasClient,
+  type ExportJob,
+} from '../atlas';
 import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
@@ -82,8 +88,8 @@ export function createExportActivities(atlas: AtlasClient) {
   return {
     /**
      * Creates the export job, idempotently: lists the cluster's jobs first and adopts one tagged with the
-     * same key; after a 409 it lists again and adopts. A crash between the POST and this activity's
-     * completion therefore never leaves two jobs: the retry finds the first.
+     * same key; after a 409, or a 2xx answer it cannot read, it lists again and adopts. A crash between the
+     * POST and this activity's completion therefore never leaves two jobs: the retry finds the first.
      */
     async createExportJob(input: CreateExportJobInput): Promise<CreateExportJobResult> {
       const info = activityInfo();
@@ -134,10 +140,16 @@ export function createExportActivities(atlas: AtlasClient) {
           log.info('Created export job', { exportJobId: job.id, state: job.state });
           return { status: toExportJobStatus(job), adopted: false };
         } catch (err) {
-          if (err instanceof AtlasApiError && err.status === 409) {
+          // A 409 may be our own racing request; a 2xx whose body we cannot read means Atlas took the POST.
+          // Either way our tagged job may exist: adopt it rather than fail with the job running untracked.
+          if ((err instanceof AtlasApiError && err.status === 409) || err instanceof AtlasResponseValidationError) {
             const adopted = await findTagged(input, signal);
             if (adopted) {
-              log.info('Adopted export job after 409', { exportJobId: adopted.id, state: adopted.state });
+              log.info('Adopted export job after an unusable create answer', {
+                exportJobId: adopted.id,
+                state: adopted.state,
+                answer: err instanceof AtlasApiError ? err.status : 'unreadable body',
+              });
               return { status: toExportJobStatus(adopted), adopted: true };
             }
           }
