@@ -58,6 +58,8 @@ const NON_RETRYABLE: [status: number, errorCode: string, toFix: string][] = [
 ];
 
 const FALLBACK_MIN_MS = 7_500; // 10 s − 25 % jitter: the first 429/503 backoff without Retry-After
+/** Well above the ~1–2.5 s a retry takes anyway (1 s backoff plus scheduling), so ignoring it shows. */
+const RETRY_AFTER_S = 5;
 const REQUEST_TIMEOUT_MS = 5_000; // the test client's (test/helpers/atlas.ts)
 
 const rows: Row[] = [
@@ -90,10 +92,10 @@ const rows: Row[] = [
     expect: { outcome: 'recovered', attempts: 1, activityAttempts: 1 },
   },
   {
-    name: '429 with Retry-After 2',
+    name: `429 with Retry-After ${RETRY_AFTER_S}`,
     phase: 'create',
-    fault: { kind: 'status', status: 429, errorCode: 'RATE_LIMITED_TOKEN_BUCKET', retryAfterSeconds: 2 },
-    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2, minGapMs: 2_000 },
+    fault: { kind: 'status', status: 429, errorCode: 'RATE_LIMITED_TOKEN_BUCKET', retryAfterSeconds: RETRY_AFTER_S },
+    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2, minGapMs: RETRY_AFTER_S * 1_000 },
   },
   {
     name: '429 without Retry-After',
@@ -114,10 +116,10 @@ const rows: Row[] = [
     expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2 },
   },
   {
-    name: '503 with Retry-After 2',
+    name: `503 with Retry-After ${RETRY_AFTER_S}`,
     phase: 'create',
-    fault: { kind: 'status', status: 503, retryAfterSeconds: 2 },
-    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2, minGapMs: 2_000 },
+    fault: { kind: 'status', status: 503, retryAfterSeconds: RETRY_AFTER_S },
+    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2, minGapMs: RETRY_AFTER_S * 1_000 },
   },
   {
     name: '503 without Retry-After',
@@ -200,10 +202,10 @@ const rows: Row[] = [
   // poll: a status read that fails retryably is read again; the export completes.
   { name: '409', phase: 'poll', fault: { kind: 'status', status: 409 }, expect: { outcome: 'recovered', attempts: 2 } },
   {
-    name: '429 with Retry-After 2',
+    name: `429 with Retry-After ${RETRY_AFTER_S}`,
     phase: 'poll',
-    fault: { kind: 'status', status: 429, errorCode: 'RATE_LIMITED_TOKEN_BUCKET', retryAfterSeconds: 2 },
-    expect: { outcome: 'recovered', attempts: 2, minGapMs: 2_000 },
+    fault: { kind: 'status', status: 429, errorCode: 'RATE_LIMITED_TOKEN_BUCKET', retryAfterSeconds: RETRY_AFTER_S },
+    expect: { outcome: 'recovered', attempts: 2, minGapMs: RETRY_AFTER_S * 1_000 },
   },
   {
     name: '429 without Retry-After',
@@ -214,10 +216,10 @@ const rows: Row[] = [
   { name: '500', phase: 'poll', fault: { kind: 'status', status: 500 }, expect: { outcome: 'recovered', attempts: 2 } },
   { name: '502', phase: 'poll', fault: { kind: 'status', status: 502 }, expect: { outcome: 'recovered', attempts: 2 } },
   {
-    name: '503 with Retry-After 2',
+    name: `503 with Retry-After ${RETRY_AFTER_S}`,
     phase: 'poll',
-    fault: { kind: 'status', status: 503, retryAfterSeconds: 2 },
-    expect: { outcome: 'recovered', attempts: 2, minGapMs: 2_000 },
+    fault: { kind: 'status', status: 503, retryAfterSeconds: RETRY_AFTER_S },
+    expect: { outcome: 'recovered', attempts: 2, minGapMs: RETRY_AFTER_S * 1_000 },
   },
   {
     name: '503 without Retry-After',
@@ -285,7 +287,7 @@ const rows: Row[] = [
     phase: 'poll',
     fault: { kind: 'unknownState', times: 10_000 },
     faultedReadUsable: true,
-    polling: { timeout: '15s' },
+    polling: { timeout: '20s' },
     expect: {
       outcome: 'failed',
       type: FailureType.ExportDeadlineExceeded,
@@ -380,9 +382,14 @@ describe.each(['create', 'poll'] as const)('fault matrix: %s', (phase) => {
     expect(seen, 'the row ran').toBeDefined();
     const { handle, requests, jobs, pendingFaults, wallMs } = seen!;
     const statuses = requests.map((r) => r.faultInjected ?? String(r.status)).join(',');
-    if (row.fault.times === undefined) expect(pendingFaults, 'the fault was consumed').toBe(0);
+    const outcome = await handle.result().then(
+      (r) => `ended ${r.state}`,
+      (e: unknown) => `failed: ${e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e)}`
+    );
+    const context = `requests [${statuses}], workflow ${outcome}`;
+    if (row.fault.times === undefined) expect(pendingFaults, `the fault was consumed; ${context}`).toBe(0);
     if (row.faultOn === undefined) {
-      expect(requests[0]?.faultInjected, 'the first request of the operation met the fault').toBeDefined();
+      expect(requests[0]?.faultInjected, `the first request met the fault; ${context}`).toBeDefined();
     }
 
     const exp = row.expect;
