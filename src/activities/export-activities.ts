@@ -1,6 +1,12 @@
 import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { AtlasApiError, TERMINAL_EXPORT_JOB_STATES, type AtlasClient, type ExportJob } from '../atlas';
+import {
+  AtlasApiError,
+  AtlasResponseValidationError,
+  TERMINAL_EXPORT_JOB_STATES,
+  type AtlasClient,
+  type ExportJob,
+} from '../atlas';
 import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import type { BackoffSettings } from '../shared/poll-schedule';
@@ -122,8 +128,8 @@ export function createExportActivities(atlas: AtlasClient) {
   return {
     /**
      * Creates the export job, idempotently: lists the cluster's jobs first and adopts one tagged with the
-     * same key; after a 409 it lists again and adopts. A crash between the POST and this activity's
-     * completion therefore never leaves two jobs: the retry finds the first.
+     * same key; after a 409, or a 2xx answer it cannot read, it lists again and adopts. A crash between the
+     * POST and this activity's completion therefore never leaves two jobs: the retry finds the first.
      */
     async createExportJob(input: CreateExportJobInput): Promise<CreateExportJobResult> {
       const info = activityInfo();
@@ -174,10 +180,16 @@ export function createExportActivities(atlas: AtlasClient) {
           log.info('Created export job', { exportJobId: job.id, state: job.state });
           return created(job, false, all);
         } catch (err) {
-          if (err instanceof AtlasApiError && err.status === 409) {
+          // A 409 may be our own racing request; a 2xx whose body we cannot read means Atlas took the POST.
+          // Either way our tagged job may exist: adopt it rather than fail with the job running untracked.
+          if ((err instanceof AtlasApiError && err.status === 409) || err instanceof AtlasResponseValidationError) {
             const again = await findTagged(input, signal);
             if (again.tagged) {
-              log.info('Adopted export job after 409', { exportJobId: again.tagged.id, state: again.tagged.state });
+              log.info('Adopted export job after an unusable create answer', {
+                exportJobId: again.tagged.id,
+                state: again.tagged.state,
+                answer: err instanceof AtlasApiError ? err.status : 'unreadable body',
+              });
               return created(again.tagged, true, again.all);
             }
           }
