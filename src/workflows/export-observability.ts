@@ -1,10 +1,15 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { metricMeter, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { EXPORT_METRICS } from '../shared/metric-names';
 import { SEARCH_ATTRIBUTES, progressPercent } from '../shared/search-attributes';
 
-/** Bumped only with a `patched()` guard: histories recorded before it must replay without these commands. */
-const SEARCH_ATTRIBUTES_PATCH = 'export-search-attributes-v1';
+/**
+ * Command-changing revisions of the upserts, each behind its `patched()` id so recorded histories replay:
+ * none before v1; v1 upserts the ids and `Creating` separately and starts every run (continue-as-new too)
+ * from nothing; v2 upserts them at once and starts from the attributes the run already carries.
+ */
+const SEARCH_ATTRIBUTES_PATCH_V1 = 'export-search-attributes-v1';
+const SEARCH_ATTRIBUTES_PATCH_V2 = 'export-search-attributes-v2';
 
 type Key = keyof typeof SEARCH_ATTRIBUTES;
 type Values = { [K in Key]?: string | number | null };
@@ -17,10 +22,20 @@ type Values = { [K in Key]?: string | number | null };
 export class ExportObservability {
   private readonly published: Values = {};
   private readonly enabled: boolean;
+  /** True from v2 on: the first upsert of a run carries the ids and the first state together. */
+  readonly batchesStart: boolean;
 
   constructor() {
-    // Histories recorded before search attributes existed replay without upserts (see test/histories).
-    this.enabled = patched(SEARCH_ATTRIBUTES_PATCH);
+    this.batchesStart = patched(SEARCH_ATTRIBUTES_PATCH_V2);
+    this.enabled = this.batchesStart || patched(SEARCH_ATTRIBUTES_PATCH_V1);
+    if (this.batchesStart) {
+      // A continued run inherits its attributes: nothing to upsert again until a value changes.
+      const carried = workflowInfo().typedSearchAttributes;
+      for (const [name, key] of Object.entries(SEARCH_ATTRIBUTES) as [Key, (typeof SEARCH_ATTRIBUTES)[Key]][]) {
+        const value = carried.get(key);
+        if (value !== undefined) this.published[name] = value;
+      }
+    }
   }
 
   /** Upserts the attributes whose value changed since the last upsert; a null value removes the attribute. */

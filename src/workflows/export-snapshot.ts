@@ -83,6 +83,7 @@ export async function exportSnapshot(
     clusterName: params.clusterName,
     snapshotId: params.snapshotId,
     exportBucketId: params.exportBucketId,
+    ...(obs.batchesStart && !resume ? { state: WORKFLOW_EXPORT_STATES.creating } : {}),
   });
   const deadlineAtMs = resume?.deadlineAtMs ?? startedAtMs + params.polling.timeoutMs;
   progress.deadlineAt = iso(deadlineAtMs);
@@ -127,7 +128,13 @@ export async function exportSnapshot(
       // Nothing was exported; tell the listener before failing, so no caller waits forever.
       const state = isCancellation(err) ? 'Cancelled' : 'CreateFailed';
       const completion = completionOf(params, progress, null, startedAtMs, false, state);
-      return endWithError(params, progress, completion, err, obs, state);
+      // Cancelled mid-create, a job may exist that nobody follows: Detached. Past the deadline: DeadlineExceeded.
+      const outcome = isCancellation(err)
+        ? WORKFLOW_EXPORT_STATES.detached
+        : isPastDeadline(err)
+          ? WORKFLOW_EXPORT_STATES.deadlineExceeded
+          : WORKFLOW_EXPORT_STATES.createFailed;
+      return endWithError(params, progress, completion, err, obs, outcome);
     }
   }
   record(params, progress, status, obs);
@@ -175,10 +182,7 @@ export async function exportSnapshot(
     } catch (err) {
       // The deadline is the activity's schedule-to-close timeout: it ends in a TimeoutFailure mid-attempt, or
       // with the last attempt's failure and retry state TIMEOUT when the next retry would pass it.
-      const pastDeadline =
-        err instanceof ActivityFailure &&
-        (err.retryState === RetryState.TIMEOUT || err.cause instanceof TimeoutFailure);
-      if (!pastDeadline) {
+      if (!isPastDeadline(err)) {
         // A fatal error or a cancellation while the job runs: the listener still hears the last state.
         const completion = completionOf(params, progress, status, startedAtMs, false, status.state);
         return endWithError(params, progress, completion, err, obs, WORKFLOW_EXPORT_STATES.detached);
@@ -309,7 +313,7 @@ async function endWithError(
       cause: err as Error,
     });
   }
-  if (err instanceof ActivityFailure && (err.retryState === RetryState.TIMEOUT || cause instanceof TimeoutFailure)) {
+  if (isPastDeadline(err)) {
     throw ApplicationFailure.create({
       type: FailureType.ExportDeadlineExceeded,
       message: `The export job could not be created before the polling deadline ${progress.deadlineAt}: ${err.cause?.message ?? err.message}`,
@@ -319,6 +323,13 @@ async function endWithError(
     });
   }
   throw err;
+}
+
+/** The activity ran out of the workflow's deadline (its schedule-to-close timeout), mid-attempt or between two. */
+function isPastDeadline(err: unknown): err is ActivityFailure {
+  return (
+    err instanceof ActivityFailure && (err.retryState === RetryState.TIMEOUT || err.cause instanceof TimeoutFailure)
+  );
 }
 
 function record(

@@ -63,6 +63,45 @@ describe('exportSnapshot search attributes', () => {
     expect(found).toEqual([handle.workflowId]);
   }, 60_000);
 
+  it('are not upserted again by a continued run, which inherits them', async () => {
+    const { h, atlas, temporal } = suite;
+    const snapshotId = h.freshSnapshot();
+    atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 3 * 3600_000, totalCollections: 200 }, { snapshotId });
+    atlas.sim.setTimeScale((3 * 3600) / 6); // 3 simulated hours in 6 s
+    try {
+      const handle = await h.start(
+        h.input({
+          snapshotId,
+          polling: {
+            mode: 'exponential',
+            initialInterval: 50,
+            maximumInterval: 100,
+            reportInterval: 1,
+            maxHistoryEvents: 25,
+            timeout: '2m',
+          },
+        })
+      );
+      expect((await handle.result()).state).toBe('Successful');
+      const runs: string[] = [];
+      for await (const w of temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+        runs.push(w.runId);
+      }
+      expect(runs.length).toBeGreaterThan(1);
+      for (const runId of runs) {
+        const history = await temporal.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+        const continued = !!history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+        const upserted = (history.events ?? []).flatMap((e) =>
+          Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {})
+        );
+        // The ids never change: only the first run writes them (once); a continued run only writes changes.
+        expect(upserted.filter((k) => k === 'AtlasGroupId')).toHaveLength(continued ? 0 : 1);
+      }
+    } finally {
+      atlas.sim.setTimeScale(600);
+    }
+  }, 60_000);
+
   it('say Failed when Atlas fails the job', async () => {
     const { h, atlas } = suite;
     const snapshotId = h.freshSnapshot();

@@ -22,7 +22,7 @@ const RECORD = process.env.RECORD_HISTORIES === '1';
 const RECORD_SCHEDULED = process.env.RECORD_HISTORIES === 'scheduledExport';
 const RECORD_CADENCE = process.env.RECORD_HISTORIES === 'cadence';
 /** Bump when the workflow changes in a way that deserves a new set of recorded histories. */
-const WORKFLOW_VERSION = 'v2';
+const WORKFLOW_VERSION = 'v3';
 const SCHEDULED_WORKFLOW_VERSION = 'v2';
 /** Histories of exportSnapshot with `polling.mode` (adaptive and fixed), recorded separately from the v1 set. */
 const CADENCE_VERSION = 'cadence-v1';
