@@ -40,7 +40,7 @@ export async function checkAsyncProperty<T>(
 
 function record(name: string, count: number): void {
   tried.push({ name, count });
-  console.log(`[property] ${name}: ${count} inputs tried`);
+  console.info(`[property] ${name}: ${count} inputs tried`);
 }
 
 /** Every property of this file with its count, and the total. */

@@ -22,7 +22,7 @@ import { atlasId, checkProperty, clusterName, garbage, propertySummary } from '.
  * and the parser never throws. What is accepted satisfies the invariants the workflows rely on.
  */
 
-afterAll(() => console.log(`[property] workflow inputs:\n${propertySummary()}`));
+afterAll(() => console.info(`[property] workflow inputs:\n${propertySummary()}`));
 
 type Path = (string | number)[];
 const DELETE = Symbol('delete');
