@@ -50,6 +50,8 @@ const atlasEnvSchema = z.object({
     .default(DEFAULT_ATLAS_BASE_URL)
     .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://cloud.mongodb.com' }))
     .refine((u) => {
+      // zod runs this check even when the URL check above failed; that failure already names the variable.
+      if (!URL.canParse(u)) return true;
       const url = new URL(u);
       return (
         !url.username && !url.password && !url.search && !url.hash && (url.pathname === '/' || url.pathname === '')

@@ -86,6 +86,7 @@ describe('Atlas config', () => {
       'not both',
     ],
     [{ ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'ftp://x' }, 'env.ATLAS_BASE_URL'],
+    [{ ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'not a url' }, 'env.ATLAS_BASE_URL'],
     [
       { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'http://atlas.example.com' },
       'must use https',
