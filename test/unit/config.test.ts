@@ -99,6 +99,10 @@ describe('Atlas config', () => {
       { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_REQUEST_TIMEOUT: 'forever' },
       'env.ATLAS_REQUEST_TIMEOUT',
     ],
+    [
+      { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_REQUEST_TIMEOUT: '30d' },
+      'env.ATLAS_REQUEST_TIMEOUT: must be at most 1h',
+    ],
   ])('rejects %j naming what is wrong, never a secret value', (env, expected) => {
     const message = configError(() => parseAtlasConfig(env));
     expect(message).toContain(expected);
