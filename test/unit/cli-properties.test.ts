@@ -402,6 +402,24 @@ describe('starter main(argv)', () => {
     expect(outcomes.connect).toBeGreaterThan(0);
   });
 
+  it.each([
+    ['export --wait --progress-interval soon', ['--wait', '--progress-interval', 'soon'], '--progress-interval'],
+    ['export --wait --progress-interval 30d', ['--wait', '--progress-interval', '30d'], '--progress-interval'],
+  ])('%s is refused before connecting (the export would already be started)', async (_, extra, flag) => {
+    const valid = ['--group-id', 'a'.repeat(24), '--cluster', 'c0', '--snapshot-id', 'b'.repeat(24)];
+    const err: unknown = await main(['export', ...valid, '--bucket-id', 'c'.repeat(24), ...extra]).catch(
+      (e: unknown) => e
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toContain(flag);
+  });
+
+  it.each([['soon'], ['30d'], ['100ms']])('watch --refresh %s is refused before connecting', async (refresh) => {
+    const err: unknown = await main(['watch', 'wf-1', '--refresh', refresh]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toContain('--refresh');
+  });
+
   it('as a real process: exit 2 with the flag named for bad arguments, 69 when they are valid but nothing listens', async () => {
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
     const valid = ['export', '--group-id', 'a'.repeat(24), '--cluster', 'c0', '--snapshot-id', 'b'.repeat(24)];
