@@ -50,6 +50,8 @@ const atlasEnvSchema = z.object({
     .default(DEFAULT_ATLAS_BASE_URL)
     .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://cloud.mongodb.com' }))
     .refine((u) => {
+      // zod runs this check even when the URL check above failed; that failure already names the variable.
+      if (!URL.canParse(u)) return true;
       const url = new URL(u);
       return (
         !url.username && !url.password && !url.search && !url.hash && (url.pathname === '/' || url.pathname === '')
@@ -59,7 +61,8 @@ const atlasEnvSchema = z.object({
   ATLAS_CLIENT_SECRET: optionalString,
   ATLAS_PUBLIC_KEY: optionalString,
   ATLAS_PRIVATE_KEY: optionalString,
-  ATLAS_REQUEST_TIMEOUT: optionalEnv(durationSchema),
+  /** At most an hour: past 2^31 - 1 ms, Node's timers fire at once (every request would abort) or throw. */
+  ATLAS_REQUEST_TIMEOUT: optionalEnv(durationSchema.pipe(z.number().max(3_600_000, 'must be at most 1h'))),
   /** Plain http to a host other than loopback, e.g. the simulator in docker-compose. Never for real Atlas. */
   ATLAS_ALLOW_INSECURE_HTTP: boolString,
 });

@@ -7,9 +7,10 @@ import {
   commandResult,
   EXPORT_USAGE,
   exportInputFromFlags,
+  parseIntervalFlag,
 } from './cli/export-commands';
 import { commandSummary, parseScheduleCommand, runScheduleCommand, SCHEDULE_USAGE } from './cli/schedule-commands';
-import { commandList, commandWatch, listQuery, WATCH_USAGE } from './cli/watch-commands';
+import { commandList, commandWatch, listQuery, parseRefresh, WATCH_USAGE } from './cli/watch-commands';
 import { ConfigError, parseTemporalConfig } from './config';
 import { exportWorkflowId } from './shared/workflow-ids';
 import { connectClient } from './temporal/connection';
@@ -91,6 +92,9 @@ export async function main(argv: string[]): Promise<number> {
   // Validate everything (flags, targets files) before connecting.
   const schedule = command === 'schedule' ? parseScheduleCommand(rest, values) : undefined;
   if (command === 'export') exportInputFromFlags(values);
+  // Before connecting: `export` parses it only after starting the workflow.
+  if (command === 'export' && values['progress-interval'] !== undefined) parseIntervalFlag(values['progress-interval']);
+  if (command === 'watch' && values.refresh !== undefined) parseRefresh(values.refresh);
   if (command === 'list') listQuery(values, Date.now());
 
   const config = parseTemporalConfig(process.env);

@@ -15,6 +15,9 @@ export const ExitCode = {
   Config: 78,
 } as const;
 
+/** Longest refresh or progress interval a CLI flag may ask for: Node timers overflow past 24.8 days. */
+export const MAX_CLI_INTERVAL_MS = 3_600_000;
+
 /** Bad command-line arguments: the message names the flag. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -10,7 +10,7 @@ import {
 import { durationSchema } from '../shared/durations';
 import { collectionCount } from '../shared/progress-text';
 import { startExport } from '../client/exports';
-import { ExitCode, UsageError, type FlagValues, type Output } from './common';
+import { ExitCode, MAX_CLI_INTERVAL_MS, UsageError, type FlagValues, type Output } from './common';
 
 /** `export`, `progress` and `result`: one export at a time. */
 
@@ -195,9 +195,12 @@ export function commandResult(client: Client, workflowId: string, out: Output): 
   return follow(client.workflow.getHandle(workflowId), out, 0);
 }
 
-function parseIntervalFlag(v: string): number {
+/** `--progress-interval`: 0, or a duration up to an hour (a longer timer would overflow and fire at once). */
+export function parseIntervalFlag(v: string): number {
   if (v.trim() === '0') return 0;
   const parsed = durationSchema.safeParse(v);
-  if (!parsed.success) throw new UsageError(`--progress-interval "${v}": expected a duration such as 10s, or 0`);
+  if (!parsed.success || parsed.data > MAX_CLI_INTERVAL_MS) {
+    throw new UsageError(`--progress-interval "${v}": expected a duration such as 10s (at most 1h), or 0`);
+  }
   return parsed.data;
 }

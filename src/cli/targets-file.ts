@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { scheduledExportInputSchema, type ScheduledExportInput } from '../shared/scheduled-export-contract';
 
@@ -60,7 +60,15 @@ export function parseTargets(text: string, file: string): ScheduledExportInput {
         })
       );
     }
-    data = doc.toJS() as unknown;
+    try {
+      data = doc.toJS() as unknown;
+    } catch (err) {
+      // Syntax that parses but does not resolve: an alias without its anchor, or too many aliases (a "bomb").
+      const message = err instanceof Error ? err.message : String(err);
+      const offset = firstAliasOffset(doc);
+      const where = offset === undefined ? '' : `:${lines.linePos(offset).line}`;
+      throw new TargetsFileError(file, [`${file}${where}: not valid YAML: ${message}`]);
+    }
   }
 
   const listOnly = Array.isArray(data);
@@ -112,6 +120,17 @@ function lineOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[])
     }
   }
   return offset === undefined ? undefined : lines.linePos(offset).line;
+}
+
+function firstAliasOffset(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      offset = rangeStart(node);
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function rangeStart(node: unknown): number | undefined {

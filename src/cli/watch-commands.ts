@@ -6,7 +6,7 @@ import { atlasIdSchema, clusterNameSchema } from '../shared/atlas-vocabulary';
 import { durationSchema } from '../shared/durations';
 import { EXPORT_PROGRESS_QUERY, EXPORT_SNAPSHOT_WORKFLOW, type ExportProgress } from '../shared/export-contract';
 import { SEARCH_ATTRIBUTES } from '../shared/search-attributes';
-import { ExitCode, UsageError, stringFlag, type FlagValues, type Output } from './common';
+import { ExitCode, MAX_CLI_INTERVAL_MS, UsageError, stringFlag, type FlagValues, type Output } from './common';
 import { printOutcome } from './export-commands';
 import { formatDuration, renderLine, viewKey, type ProgressView } from './progress-view';
 
@@ -120,10 +120,11 @@ export async function commandWatch(
   return printOutcome(client.workflow.getHandle(workflowId), out);
 }
 
-function parseRefresh(value: string): number {
+/** `--refresh`: 200 ms to an hour (a longer timer would overflow and fire at once, polling in a tight loop). */
+export function parseRefresh(value: string): number {
   const parsed = durationSchema.safeParse(/^\d+$/.test(value.trim()) ? Number(value) : value);
-  if (!parsed.success || parsed.data < 200) {
-    throw new UsageError(`--refresh "${value}": expected a duration of at least 200ms, such as 2s`);
+  if (!parsed.success || parsed.data < 200 || parsed.data > MAX_CLI_INTERVAL_MS) {
+    throw new UsageError(`--refresh "${value}": expected a duration from 200ms to 1h, such as 2s`);
   }
   return parsed.data;
 }

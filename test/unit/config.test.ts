@@ -86,6 +86,7 @@ describe('Atlas config', () => {
       'not both',
     ],
     [{ ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'ftp://x' }, 'env.ATLAS_BASE_URL'],
+    [{ ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'not a url' }, 'env.ATLAS_BASE_URL'],
     [
       { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_BASE_URL: 'http://atlas.example.com' },
       'must use https',
@@ -97,6 +98,10 @@ describe('Atlas config', () => {
     [
       { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_REQUEST_TIMEOUT: 'forever' },
       'env.ATLAS_REQUEST_TIMEOUT',
+    ],
+    [
+      { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET, ATLAS_REQUEST_TIMEOUT: '30d' },
+      'env.ATLAS_REQUEST_TIMEOUT: must be at most 1h',
     ],
   ])('rejects %j naming what is wrong, never a secret value', (env, expected) => {
     const message = configError(() => parseAtlasConfig(env));
