@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from './atlas';
@@ -26,6 +27,15 @@ const boolString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** The runtime's Prometheus exporter binds a socket address: an IP literal and a port, not a host name. */
+function isMetricsAddress(value: string): boolean {
+  if (value === 'off') return true;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(value);
+  if (!m) return false;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65_535 && (m[1] !== undefined ? isIP(m[1]) === 6 : isIP(m[2]!) === 4);
+}
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -75,12 +85,13 @@ const workerEnvSchema = z.object({
   WORKER_METRICS_ADDRESS: optionalString
     .default('127.0.0.1:9464')
     .pipe(
-      z
-        .string()
-        .regex(/^off$|^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port (e.g. 0.0.0.0:9464) or off')
+      z.string().refine(isMetricsAddress, 'must be an IP address and port (e.g. 0.0.0.0:9464 or [::1]:9464) or off')
     ),
-  /** Add missing search attributes at start (dev server, self-hosted); false only checks they exist. */
-  WORKER_REGISTER_SEARCH_ATTRIBUTES: optionalEnv(z.enum(['true', 'false', '1', '0', 'yes', 'no'])),
+  /**
+   * `true`: add missing search attributes at start (dev server, self-hosted); `false`: only check they exist;
+   * `skip`: do not even check (a Temporal Cloud API key that may not list them; add them with tcld first).
+   */
+  WORKER_REGISTER_SEARCH_ATTRIBUTES: optionalEnv(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'skip'])),
   WORKER_LOG_LEVEL: optionalEnv(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])),
   WORKER_LOG_FORMAT: optionalEnv(z.enum(['json', 'text'])),
 });
@@ -114,7 +125,8 @@ export interface ObservabilityConfig {
   metricsAddress: string | undefined;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   logFormat: 'json' | 'text';
-  registerSearchAttributes: boolean;
+  /** Add missing search attributes (`register`), only check them (`check`), or neither (`skip`). */
+  searchAttributes: 'register' | 'check' | 'skip';
 }
 
 export interface WorkerConfig {
@@ -224,7 +236,12 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       metricsAddress: w.WORKER_METRICS_ADDRESS === 'off' ? undefined : w.WORKER_METRICS_ADDRESS,
       logLevel: w.WORKER_LOG_LEVEL ?? 'INFO',
       logFormat: w.WORKER_LOG_FORMAT ?? 'json',
-      registerSearchAttributes: !['false', '0', 'no'].includes(w.WORKER_REGISTER_SEARCH_ATTRIBUTES ?? 'true'),
+      searchAttributes:
+        w.WORKER_REGISTER_SEARCH_ATTRIBUTES === 'skip'
+          ? 'skip'
+          : ['false', '0', 'no'].includes(w.WORKER_REGISTER_SEARCH_ATTRIBUTES ?? 'true')
+            ? 'check'
+            : 'register',
     }),
     // About 1 MB each; explicit, as the SDK's heap-derived default can exhaust a small container.
     maxCachedWorkflows: w.WORKER_MAX_CACHED_WORKFLOWS ?? 500,

@@ -33,17 +33,20 @@ async function main(): Promise<void> {
     apiKey: config.temporal.apiKey,
   });
   try {
-    const check = await ensureSearchAttributes(connection.operatorService, config.temporal.namespace, {
-      register: config.observability.registerSearchAttributes,
-    });
-    if (check.added.length > 0) {
-      logger.info('Registered search attributes', { namespace: config.temporal.namespace, added: check.added });
-    }
-    if (!check.verified) {
-      logger.warn('Could not list the namespace search attributes; make sure they exist (README), or exports stall', {
-        namespace: config.temporal.namespace,
-        reason: check.note,
+    if (config.observability.searchAttributes !== 'skip') {
+      const check = await ensureSearchAttributes(connection.operatorService, config.temporal.namespace, {
+        register: config.observability.searchAttributes === 'register',
       });
+      if (check.added.length > 0) {
+        logger.info('Registered search attributes', { namespace: config.temporal.namespace, added: check.added });
+      }
+      if (!check.verified) {
+        // Without them every export's first workflow task fails and the export stalls: refuse to start blind.
+        throw new SearchAttributesError(
+          `Could not list the search attributes of namespace ${config.temporal.namespace} (${check.note}). ` +
+            'Add them (README: "Watching exports"), then set WORKER_REGISTER_SEARCH_ATTRIBUTES=skip to start without checking.'
+        );
+      }
     }
     const worker = await createExportWorker({
       connection,

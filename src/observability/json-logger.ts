@@ -11,17 +11,36 @@ const REDACTED = '[REDACTED]';
  * are ignored: they would mangle ordinary text and are no real secret.
  */
 export function secretRedactor(secrets: readonly (string | undefined)[]): (line: string) => string {
-  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 6))].sort(
+  const raw = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 6);
+  // Each secret as written, and as it appears inside a JSON string (quotes and backslashes escaped).
+  const values = [...new Set([...raw, ...raw.map((s) => JSON.stringify(s).slice(1, -1))])].sort(
     (a, b) => b.length - a.length
   );
   if (values.length === 0) return (line) => line;
   return (line) => values.reduce((out, secret) => out.split(secret).join(REDACTED), line);
 }
 
-function jsonSafe(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  return value;
+/** A JSON.stringify replacer for log metadata: bigints as strings, errors by name and message, cycles cut. */
+function jsonSafe(): (key: string, value: unknown) => unknown {
+  const seen = new WeakSet<object>();
+  return (_key, value) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (value instanceof Error) return { name: value.name, message: value.message };
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) return '[Circular]';
+      seen.add(value);
+    }
+    return value;
+  };
+}
+
+const RESERVED = new Set(['time', 'level', 'msg']);
+
+/** Metadata keys that would overwrite the line's own fields are kept under `meta_<key>`. */
+function metadata(meta: LogEntry['meta']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(meta ?? {})) out[RESERVED.has(k) ? `meta_${k}` : k] = v;
+  return out;
 }
 
 /**
@@ -45,12 +64,12 @@ export function createLogger(options: {
               time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
               level: entry.level,
               msg: entry.message,
-              ...entry.meta,
+              ...metadata(entry.meta),
             },
-            jsonSafe
+            jsonSafe()
           )
       : (entry: LogEntry) =>
           `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}` +
-          (entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta, jsonSafe)}` : '');
+          (entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta, jsonSafe())}` : '');
   return new DefaultLogger(options.level, (entry) => write(redact(format(entry))));
 }

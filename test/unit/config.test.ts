@@ -133,3 +133,34 @@ describe('worker tuning', () => {
     );
   });
 });
+
+describe('worker observability', () => {
+  const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
+
+  it('serves metrics on loopback by default, takes IP socket addresses or off, and refuses host names', () => {
+    expect(parseWorkerConfig(base).observability.metricsAddress).toBe('127.0.0.1:9464');
+    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: 'off' }).observability.metricsAddress).toBeUndefined();
+    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: '0.0.0.0:9090' }).observability.metricsAddress).toBe(
+      '0.0.0.0:9090'
+    );
+    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: '[::1]:9464' }).observability.metricsAddress).toBe(
+      '[::1]:9464'
+    );
+    // The runtime binds a socket address: a host name or a port past 65535 would crash it at start.
+    for (const bad of ['localhost:9464', 'worker:9464', '127.0.0.1:70000', '127.0.0.1', '999.1.1.1:9464']) {
+      expect(configError(() => parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: bad }))).toContain(
+        'env.WORKER_METRICS_ADDRESS'
+      );
+    }
+  });
+
+  it('registers search attributes by default; false only checks, skip does neither', () => {
+    const mode = (v?: string) =>
+      parseWorkerConfig({ ...base, ...(v ? { WORKER_REGISTER_SEARCH_ATTRIBUTES: v } : {}) }).observability
+        .searchAttributes;
+    expect(mode()).toBe('register');
+    expect(mode('false')).toBe('check');
+    expect(mode('skip')).toBe('skip');
+    expect(configError(() => mode('maybe'))).toContain('env.WORKER_REGISTER_SEARCH_ATTRIBUTES');
+  });
+});
