@@ -58,7 +58,12 @@ function toView(workflowId: string, d: WorkflowExecutionDescription, progress: E
     workflowId,
     status: d.status.name,
     phase: progress?.phase ?? null,
-    state: progress?.state ?? sa.get(SEARCH_ATTRIBUTES.state) ?? null,
+    // Once closed, the search attribute has the final word (DeadlineExceeded, Detached, …), not the job state.
+    state:
+      (d.status.name !== 'RUNNING' ? sa.get(SEARCH_ATTRIBUTES.state) : undefined) ??
+      progress?.state ??
+      sa.get(SEARCH_ATTRIBUTES.state) ??
+      null,
     exportJobId: progress?.exportJobId ?? sa.get(SEARCH_ATTRIBUTES.exportJobId) ?? null,
     exportedCollections: progress?.exportedCollections ?? null,
     totalCollections: progress?.totalCollections ?? null,
@@ -157,6 +162,8 @@ export function listQuery(values: FlagValues, nowMs: number): { query: string; l
   const f = parsed.data;
   const clauses = [
     `WorkflowType = '${EXPORT_SNAPSHOT_WORKFLOW}'`,
+    // A long export continues as new: its earlier runs stay in visibility with their last values.
+    `ExecutionStatus != 'ContinuedAsNew'`,
     `StartTime >= '${new Date(nowMs - f.since).toISOString()}'`,
     ...(f.state ? [`${SEARCH_ATTRIBUTES.state.name} = '${f.state}'`] : []),
     ...(f['group-id'] ? [`${SEARCH_ATTRIBUTES.groupId.name} = '${f['group-id']}'`] : []),
