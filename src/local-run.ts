@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { AtlasClient, type AtlasCredentials } from './atlas';
@@ -91,7 +97,12 @@ async function main(): Promise<number> {
   // Warnings and errors only, as text: the live progress line is what a person watches here.
   const metricsAddress = `127.0.0.1:${flags.data['metrics-port'] ?? (await portOr(9464))}`;
   const runtime = installWorkerRuntime({
-    logger: createLogger({ level: 'WARN', format: 'text', secrets: [] }),
+    // Real Atlas credentials, if any, are masked in whatever gets logged.
+    logger: createLogger({
+      level: 'WARN',
+      format: 'text',
+      secrets: [process.env.ATLAS_PRIVATE_KEY, process.env.ATLAS_CLIENT_SECRET],
+    }),
     metricsBindAddress: metricsAddress,
   });
   const cleanups: (() => Promise<void>)[] = [];
@@ -174,6 +185,7 @@ async function main(): Promise<number> {
     });
     cleanups.push(() => server.stop());
     console.log(`Temporal: ${server.address}   Web UI: ${server.uiUrl}`);
+    if (stopping) return 0; // Ctrl-C while the server started: start nothing more
 
     const atlas = new AtlasClient({ baseUrl: atlasBaseUrl, credentials });
     cleanups.push(() => atlas.close());
@@ -218,6 +230,7 @@ async function main(): Promise<number> {
       ...(polling ? { polling } : {}),
     };
     // The same id the CLI and a schedule would give this export: starting it twice attaches to the first.
+    if (stopping) return 0;
     const { workflowId, started } = await startExport(client, input, { taskQueue: DEFAULT_TASK_QUEUE });
     const ui = `${server.uiUrl}/namespaces/default`;
     console.log(`${started ? 'Started' : 'Attached to'} export ${workflowId}`);
@@ -227,6 +240,9 @@ async function main(): Promise<number> {
       const scheduleId = await upsertDemoSchedule(client, demoSchedule);
       console.log(`Demo schedule ${scheduleId} (every hour, triggered once now; it attaches to the export above):`);
       console.log(`  ${ui}/schedules/${encodeURIComponent(scheduleId)}`);
+    } else if (await deleteDemoSchedule(client)) {
+      // Left in the state dir by a simulator run: it must not fire against real Atlas with the simulator's ids.
+      console.log(`Deleted the demo schedule ${DEMO_SCHEDULE_ID} a simulator run had left in ${stateDir}`);
     }
     console.log(`Exports in the UI: ${ui}/workflows?query=${encodeURIComponent("WorkflowType='exportSnapshot'")}`);
 
@@ -251,9 +267,22 @@ interface DemoSchedule {
   polling: ExportSnapshotInput['polling'];
 }
 
+const DEMO_SCHEDULE_ID = 'atlas-export-demo';
+
+/** Deletes the demo schedule if it exists; true when it did. */
+async function deleteDemoSchedule(client: Client): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(DEMO_SCHEDULE_ID).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
 /** Creates (or refreshes, after the simulator was reset) the hourly demo schedule, then runs it once now. */
 async function upsertDemoSchedule(client: Client, demo: DemoSchedule): Promise<string> {
-  const scheduleId = 'atlas-export-demo';
+  const scheduleId = DEMO_SCHEDULE_ID;
   const input: ScheduledExportInput = {
     targets: demo.clusters.map((clusterName) => ({
       groupId: demo.groupId,

@@ -57,7 +57,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches the caller, which stops the server in order (after
+  // its worker), instead of the server dying under a worker and a client that are still using it.
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
   let stderr = '';

@@ -21,6 +21,8 @@ function startLocalRun(args: string[]) {
       TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH ?? '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, like a command in a terminal, so Ctrl-C can be sent to the whole group.
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -96,7 +98,8 @@ describe('local run (npm start)', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^atlas_exports_succeeded\{[^}]*\} [1-9]/m);
 
-    run.child.kill('SIGINT');
+    // Ctrl-C in a terminal signals the foreground process group, not one process.
+    process.kill(-run.child.pid!, 'SIGINT');
     const [code] = (await once(run.child, 'exit')) as [number | null];
     expect(code).toBe(0);
     expect(processesOnPort(port)).toBe('');
