@@ -258,7 +258,10 @@ export interface ExportCompletion {
   exportBucketId: string;
   /** Null only when the job could not be created (`state: 'CreateFailed'`). */
   exportJobId: string | null;
-  /** The Atlas terminal state; the last seen state when the deadline passed; `CreateFailed` when no job was made. */
+  /**
+   * The Atlas terminal state; the last seen state when the deadline passed; `CreateFailed` when no job was made;
+   * `Detached` when the workflow was cancelled while the job ran (see `detachedFrom`).
+   */
   state: string;
   exportedCollections: number | null;
   totalCollections: number | null;
@@ -271,6 +274,11 @@ export interface ExportCompletion {
   finishedAt: string;
   /** True when the terminal state came from Atlas; false when the workflow stopped waiting (deadline). */
   terminal: boolean;
+  /**
+   * Set when the workflow was cancelled while the job ran (`state: 'Detached'`): the Atlas state last seen. Atlas
+   * has no API to cancel an export job, so it may still be running.
+   */
+  detachedFrom?: string;
 }
 
 /** What the `progress` query returns. */

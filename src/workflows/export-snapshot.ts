@@ -183,8 +183,18 @@ export async function exportSnapshot(
       // The deadline is the activity's schedule-to-close timeout: it ends in a TimeoutFailure mid-attempt, or
       // with the last attempt's failure and retry state TIMEOUT when the next retry would pass it.
       if (!isPastDeadline(err)) {
-        // A fatal error or a cancellation while the job runs: the listener still hears the last state.
-        const completion = completionOf(params, progress, status, startedAtMs, false, status.state);
+        // A fatal error or a cancellation while the job runs: the listener still hears the last state. Atlas
+        // cannot cancel an export, so a cancelled workflow leaves the job running: it says so (Detached).
+        const cancelled = isCancellation(err);
+        const completion = completionOf(
+          params,
+          progress,
+          status,
+          startedAtMs,
+          false,
+          cancelled ? WORKFLOW_EXPORT_STATES.detached : status.state
+        );
+        if (cancelled) completion.detachedFrom = status.state;
         return endWithError(params, progress, completion, err, obs, WORKFLOW_EXPORT_STATES.detached);
       }
       deadlineHit = true;
@@ -300,6 +310,13 @@ async function endWithError(
   await CancellationScope.nonCancellable(() => notify(params, progress, completion));
   progress.phase = 'done';
   progress.finishedAt = completion.finishedAt;
+  if (completion.detachedFrom !== undefined) {
+    setCurrentDetails(
+      `${details(params, progress)}\n\n**Detached**: this workflow was cancelled and stopped following export job ` +
+        `\`${completion.exportJobId ?? '-'}\` (last seen ${completion.detachedFrom}). Atlas has no API to cancel an ` +
+        'export job: it may still be running and writing to the bucket.'
+    );
+  }
   obs.publish({ state: outcome });
   obs.finished(outcome, progress.polls, Date.parse(progress.startedAt), workflowNow());
   if (isCancellation(err)) throw err;
