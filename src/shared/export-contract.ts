@@ -106,11 +106,22 @@ const pollingFieldsSchema = z.strictObject({
   attemptTimeout: durationSchema.optional(),
   /** Continue as new once a run's history has this many events (the server may suggest it earlier). */
   maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').optional(),
+  /**
+   * Stall alarm (off unless set): when neither the job's state nor its collection count moved for this long
+   * (worker clock), the export is flagged stalled (search attribute `AtlasExportStalled`, metric, log). It counts
+   * the progress the workflow saw, so set it well above the cadence's maximum interval (10 min adaptive).
+   */
+  stallAfter: durationSchema.optional(),
+  /** With `stallAfter`: fail the workflow with `ExportStalled` instead of only flagging it (default false). */
+  failOnStall: z.boolean().optional(),
 });
 type PollingFields = z.output<typeof pollingFieldsSchema>;
 
 export const pollingInputSchema = pollingFieldsSchema
   .superRefine((p, ctx) => {
+    if (p.failOnStall && p.stallAfter === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['failOnStall'], message: 'needs stallAfter (how long without progress)' });
+    }
     const mode = pollingModeOf(p);
     const allowed: readonly string[] = MODE_FIELDS[mode];
     for (const field of INTERVAL_FIELDS) {
@@ -161,6 +172,8 @@ export const pollingInputSchema = pollingFieldsSchema
       reportIntervalMs: p.reportInterval ?? DEFAULT_POLLING.reportIntervalMs,
       attemptTimeoutMs: p.attemptTimeout ?? DEFAULT_POLLING.attemptTimeoutMs,
       maxHistoryEvents: p.maxHistoryEvents ?? DEFAULT_POLLING.maxHistoryEvents,
+      stallAfterMs: p.stallAfter ?? null,
+      failOnStall: p.failOnStall ?? false,
     };
   });
 /**
@@ -301,4 +314,6 @@ export interface ExportProgress {
   notify: { workflowId: string; delivered: boolean | null; error: string | null } | null;
   /** The poll cadence's latest decision the workflow has heard of; null before the first read. */
   cadence: CadenceReport | null;
+  /** Set while the stall alarm (`polling.stallAfter`) is raised: since when nothing moved. */
+  stalledSince: string | null;
 }

@@ -12,6 +12,8 @@ export const FailureType = {
   ExportCancelled: 'ExportCancelled',
   /** The job did not reach a terminal state before `polling.timeout`. The Atlas job may still be running. */
   ExportDeadlineExceeded: 'ExportDeadlineExceeded',
+  /** `polling.failOnStall`: neither state nor collection count moved for `polling.stallAfter`. */
+  ExportStalled: 'ExportStalled',
   /** Retryable: too little time was left in a create attempt for a POST to finish inside it, so none was sent. */
   CreateDeferred: 'CreateDeferred',
   /** `polling.attemptTimeout` is too short for one Atlas request of the worker (`ATLAS_REQUEST_TIMEOUT`). */

@@ -13,6 +13,10 @@ export const EXPORT_METRICS = {
   },
   polls: { name: 'atlas_export_polls', help: 'Atlas status reads per export, recorded when it ends' },
   duration: { name: 'atlas_export_duration_seconds', help: 'Workflow start to the end of the export, in seconds' },
+  stalled: {
+    name: 'atlas_exports_stalled',
+    help: 'Stall alarms raised (polling.stallAfter passed without state or collection progress)',
+  },
 } as const;
 
 export const ATLAS_REQUEST_METRICS = {

@@ -17,6 +17,8 @@ export const SEARCH_ATTRIBUTES = {
   snapshotId: defineSearchAttributeKey('AtlasSnapshotId', SearchAttributeType.KEYWORD),
   exportBucketId: defineSearchAttributeKey('AtlasExportBucketId', SearchAttributeType.KEYWORD),
   exportJobId: defineSearchAttributeKey('AtlasExportJobId', SearchAttributeType.KEYWORD),
+  /** True while the stall alarm is raised (`polling.stallAfter` without progress); unset otherwise. */
+  stalled: defineSearchAttributeKey('AtlasExportStalled', SearchAttributeType.BOOL),
 } as const;
 
 /** The workflow states that are not Atlas job states, as written to `AtlasExportState`. */
@@ -30,9 +32,11 @@ export const WORKFLOW_EXPORT_STATES = {
 } as const;
 
 /** Name → type, as the operator API and `temporal server start-dev --search-attribute` take them. */
-export const SEARCH_ATTRIBUTE_DEFINITIONS: readonly { name: string; type: 'Keyword' | 'Int' }[] = Object.values(
-  SEARCH_ATTRIBUTES
-).map((key) => ({ name: key.name, type: key.type === SearchAttributeType.INT ? 'Int' : 'Keyword' }));
+export const SEARCH_ATTRIBUTE_DEFINITIONS: readonly { name: string; type: 'Keyword' | 'Int' | 'Bool' }[] =
+  Object.values(SEARCH_ATTRIBUTES).map((key) => ({
+    name: key.name,
+    type: key.type === SearchAttributeType.INT ? 'Int' : key.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword',
+  }));
 
 /** Whole percent of collections exported, or null when Atlas reports no count (0/0 while queued). */
 export function progressPercent(exported: number | null, total: number | null): number | null {

@@ -2,7 +2,7 @@ import type { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/search-attributes';
 
 /** `temporal.api.enums.v1.IndexedValueType` values of the types this project uses. */
-const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3 } as const;
+const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3, Bool: 5 } as const;
 
 export class SearchAttributesError extends Error {
   override readonly name = 'SearchAttributesError';

@@ -12,7 +12,7 @@ const SEARCH_ATTRIBUTES_PATCH_V1 = 'export-search-attributes-v1';
 const SEARCH_ATTRIBUTES_PATCH_V2 = 'export-search-attributes-v2';
 
 type Key = keyof typeof SEARCH_ATTRIBUTES;
-type Values = { [K in Key]?: string | number | null };
+type Values = { [K in Key]?: string | number | boolean | null };
 
 /**
  * What `exportSnapshot` shows outside its history: the search attributes (upserted only when a value changed,
@@ -42,7 +42,7 @@ export class ExportObservability {
   publish(values: Values): void {
     if (!this.enabled) return;
     const changed: SearchAttributeUpdatePair[] = [];
-    for (const [name, value] of Object.entries(values) as [Key, string | number | null | undefined][]) {
+    for (const [name, value] of Object.entries(values) as [Key, string | number | boolean | null | undefined][]) {
       if (value === undefined || this.published[name] === value) continue;
       if (value === null && this.published[name] === undefined) continue;
       this.published[name] = value;
@@ -54,6 +54,14 @@ export class ExportObservability {
   /** The job's state and progress, as the UI list shows them. */
   publishStatus(state: string, exportJobId: string | null, exported: number | null, total: number | null): void {
     this.publish({ state, exportJobId, progressPercent: progressPercent(exported, total) });
+  }
+
+  /** The stall alarm went off (`polling.stallAfter` without progress), or cleared when progress resumed. */
+  stalled(raised: boolean): void {
+    this.publish({ stalled: raised ? true : null });
+    if (raised) {
+      metricMeter.createCounter(EXPORT_METRICS.stalled.name, 'exports', EXPORT_METRICS.stalled.help).add(1);
+    }
   }
 
   started(): void {

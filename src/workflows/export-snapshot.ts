@@ -10,6 +10,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
@@ -42,6 +43,9 @@ export interface ExportResumeState {
   continuedAsNew: number;
   /** What the poll cadence learned (absent in runs from before it existed). */
   cadence?: CadenceMemory;
+  /** When the job's state or collection count last moved, for the stall alarm. */
+  lastChangeAtMs?: number;
+  stalledSince?: string | null;
 }
 
 /**
@@ -72,6 +76,7 @@ export async function exportSnapshot(
     continuedAsNew: resume?.continuedAsNew ?? 0,
     notify: null,
     cadence: null,
+    stalledSince: resume?.stalledSince ?? null,
   };
   setHandler(progressQuery, () => progress);
   const obs = new ExportObservability();
@@ -141,6 +146,54 @@ export async function exportSnapshot(
 
   let polls = resume?.polls ?? 0;
   let deadlineHit = false;
+  let lastChangeAtMs = resume?.lastChangeAtMs ?? workflowNow();
+
+  /**
+   * Waits for the poll activity and, with `polling.stallAfter`, raises the stall alarm when the job's state and
+   * collection count stayed put for that long: one timer per wait, cancelled when the activity returns first.
+   * With `failOnStall` the poll is cancelled and the wait fails with `ExportStalled` (the job keeps running).
+   */
+  async function watchForStall<T>(poll: Promise<T>, pollScope: CancellationScope): Promise<T> {
+    const stallAfterMs = params.polling.stallAfterMs;
+    if (stallAfterMs === null) return poll;
+    for (;;) {
+      if (progress.stalledSince !== null) return poll;
+      const dueInMs = lastChangeAtMs + stallAfterMs - workflowNow();
+      if (dueInMs <= 0) {
+        progress.stalledSince = iso(lastChangeAtMs + stallAfterMs);
+        obs.stalled(true);
+        log.warn('Export stalled: no progress for polling.stallAfter', {
+          exportJobId: status.exportJobId,
+          state: status.state,
+          stallAfterMs,
+        });
+        setCurrentDetails(details(params, progress));
+        if (!params.polling.failOnStall) return poll;
+        pollScope.cancel();
+        await poll.catch(() => undefined);
+        throw ApplicationFailure.create({
+          type: FailureType.ExportStalled,
+          message: `Export job ${status.exportJobId} made no progress for ${stallAfterMs} ms (still ${status.state}, ${collectionCount(status) ?? 'no collection count'}); the workflow stopped following it, the Atlas job may still be running`,
+          nonRetryable: true,
+        });
+      }
+      const timerScope = new CancellationScope();
+      const timer = timerScope.run(() => sleep(dueInMs, { summary: `Stall alarm at ${iso(workflowNow() + dueInMs)}` }));
+      const first = await Promise.race([
+        poll.then(
+          () => 'poll',
+          () => 'poll'
+        ),
+        timer.then(() => 'timer'),
+      ]);
+      if (first === 'poll') {
+        timerScope.cancel();
+        await timer.catch(() => undefined);
+        return poll;
+      }
+    }
+  }
+
   progress.phase = 'polling';
   while (!TERMINAL_EXPORT_JOB_STATES.has(status.state)) {
     const current = workflowInfo();
@@ -152,6 +205,8 @@ export async function exportSnapshot(
         deadlineAtMs,
         continuedAsNew: progress.continuedAsNew + 1,
         cadence,
+        lastChangeAtMs,
+        stalledSince: progress.stalledSince,
       });
     }
     const known = {
@@ -163,18 +218,33 @@ export async function exportSnapshot(
       decideNextPoll(params.polling.cadence, cadence, { ...known, at: cadence.observedAt }, polls, info.workflowId)
     );
     try {
-      const polled = await activities(`Wait for export ${status.exportJobId} (${status.state})`).pollExportJob({
-        groupId: params.groupId,
-        clusterName: params.clusterName,
-        exportJobId: status.exportJobId,
-        known,
-        pollsBefore: polls,
-        cadence: params.polling.cadence,
-        memory: cadence,
-        reportIntervalMs: params.polling.reportIntervalMs,
-        jitterSeed: info.workflowId,
-      });
+      const pollScope = new CancellationScope();
+      const poll = pollScope.run(() =>
+        activities(`Wait for export ${status.exportJobId} (${status.state})`).pollExportJob({
+          groupId: params.groupId,
+          clusterName: params.clusterName,
+          exportJobId: status.exportJobId,
+          known,
+          pollsBefore: polls,
+          cadence: params.polling.cadence,
+          memory: cadence,
+          reportIntervalMs: params.polling.reportIntervalMs,
+          jitterSeed: info.workflowId,
+        })
+      );
+      const polled = await watchForStall(poll, pollScope);
       polls += polled.polls;
+      const moved =
+        polled.status.state !== status.state ||
+        polled.status.exportedCollections !== status.exportedCollections ||
+        polled.status.totalCollections !== status.totalCollections;
+      if (moved) {
+        lastChangeAtMs = workflowNow();
+        if (progress.stalledSince !== null) {
+          progress.stalledSince = null;
+          obs.stalled(false);
+        }
+      }
       status = polled.status;
       cadence = polled.memory ?? { ...cadence, observedAt: workflowNow() };
       progress.polls = polls;
@@ -422,5 +492,8 @@ function details(params: ExportSnapshotParams, progress: ExportProgress): string
     `- snapshot \`${params.snapshotId}\` → bucket \`${params.exportBucketId}\``,
     `- export job \`${progress.exportJobId ?? '—'}\`, ${progress.polls} status reads`,
     `- last update ${progress.lastUpdateAt ?? '—'}, deadline ${progress.deadlineAt}`,
+    ...(progress.stalledSince
+      ? ['', `**Stalled**: no progress since ${progress.stalledSince} (polling.stallAfter)`]
+      : []),
   ].join('\n');
 }
