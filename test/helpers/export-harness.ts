@@ -5,8 +5,8 @@ import {
 } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import type { ExportSnapshotInput } from '../../src/shared/export-contract';
-import { exportSnapshot } from '../../src/workflows';
+import type { ExportProgress, ExportSnapshotInput } from '../../src/shared/export-contract';
+import { exportSnapshot, progressQuery } from '../../src/workflows';
 import { exportListener } from '../fixtures/listener-workflow';
 import type { SimulatorOptions } from '../../src/simulator';
 import { startSimulatedAtlas, type SimulatedAtlas } from './atlas';
@@ -80,6 +80,24 @@ export class ExportHarness {
     );
   }
 }
+
+/** Queries an export's progress until `ready` holds (e.g. polling an InProgress job); throws after `timeoutMs`. */
+export async function waitForProgress(
+  handle: WorkflowHandle,
+  ready: (p: ExportProgress) => boolean,
+  timeoutMs = 30_000
+): Promise<ExportProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p && ready(p)) return p;
+    if (Date.now() > deadline) throw new Error(`export ${handle.workflowId} never reached the awaited progress`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Polling a job that Atlas reports `InProgress`. */
+export const pollingInProgress = (p: ExportProgress) => p.phase === 'polling' && p.state === 'InProgress';
 
 /** The `ApplicationFailure` a workflow failed with, unwrapped from its `ActivityFailure` if any. */
 export async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {

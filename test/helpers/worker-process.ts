@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { TEST_SECRETS } from './atlas';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -11,6 +12,24 @@ export interface WorkerProcess {
   /** Resolves when the worker logged that it is running. */
   ready(): Promise<void>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** The environment of a worker process on `taskQueue` against the dev server and a simulator, with the test key. */
+export function workerEnv(
+  temporalAddress: string,
+  atlasUrl: string,
+  taskQueue: string,
+  extra: Record<string, string> = {}
+): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ATLAS_BASE_URL: atlasUrl,
+    ATLAS_PUBLIC_KEY: TEST_SECRETS.publicKey,
+    ATLAS_PRIVATE_KEY: TEST_SECRETS.privateKey,
+    ...extra,
+  };
 }
 
 export function spawnWorker(env: Record<string, string>): WorkerProcess {

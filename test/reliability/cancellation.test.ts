@@ -2,8 +2,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { progressQuery } from '../../src/workflows';
-import { useExportSuite } from '../helpers/export-harness';
+import { pollingInProgress, useExportSuite, waitForProgress } from '../helpers/export-harness';
 
 const suite = useExportSuite();
 
@@ -15,11 +14,7 @@ describe('cancelling an export workflow (Atlas has no cancel API)', () => {
     atlas.sim.setExportPlan({ queuedMs: 30_000, inProgressMs: 7_200_000, totalCollections: 20 }, { snapshotId });
     const listener = await h.startListener(1);
     const handle = await h.start(h.input({ snapshotId, notify: { workflowId: listener.workflowId } }));
-    const deadline = Date.now() + 30_000;
-    while ((await handle.query(progressQuery)).state !== 'InProgress') {
-      if (Date.now() > deadline) throw new Error('never InProgress');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForProgress(handle, pollingInProgress);
 
     await handle.cancel();
     const err: unknown = await handle.result().catch((e: unknown) => e);

@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtlasClient } from '../../src/atlas';
 import { freePort, startDevServer } from '../../src/dev/dev-server';
 import { AtlasSimulator } from '../../src/simulator';
-import { progressQuery } from '../../src/workflows';
 import { startSimulatedAtlas, TEST_API_KEY, TEST_SECRETS, type SimulatedAtlas } from '../helpers/atlas';
-import { ExportHarness, FAST_POLLING } from '../helpers/export-harness';
+import { ExportHarness, FAST_POLLING, pollingInProgress, waitForProgress } from '../helpers/export-harness';
 import { connectTemporal, startTestWorker, type TemporalTestContext } from '../helpers/temporal';
 
 const dirs: string[] = [];
@@ -21,19 +20,6 @@ const tempDir = () => {
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Waits until the export is polling an InProgress job. */
-async function untilInProgress(handle: {
-  query: (q: typeof progressQuery) => Promise<{ phase: string; state: string | null }>;
-}) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p?.phase === 'polling' && p.state === 'InProgress') return;
-    if (Date.now() > deadline) throw new Error('export never reached InProgress');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the Temporal dev server restarted mid-poll, its data on disk', () => {
   it('comes back with the export, which completes with one job', async () => {
@@ -61,7 +47,7 @@ describe('the Temporal dev server restarted mid-poll, its data on disk', () => {
       // 30 simulated minutes in progress: 15 s of real time at 120x, long enough to restart the server in.
       atlas.sim.setExportPlan({ queuedMs: 30_000, inProgressMs: 1_800_000, totalCollections: 9 }, { snapshotId });
       const handle = await h.start(h.input({ snapshotId, polling: { ...FAST_POLLING, timeout: '10m' } }));
-      await untilInProgress(handle);
+      await waitForProgress(handle, pollingInProgress);
 
       await server.stop();
       await new Promise((r) => setTimeout(r, 2_000));
@@ -111,7 +97,7 @@ describe('the Atlas simulator restarted mid-poll, its jobs kept in its state fil
       const handle = await h.start(
         h.input({ snapshotId, polling: { ...FAST_POLLING, timeout: '10m', attemptTimeout: '5s' } })
       );
-      await untilInProgress(handle);
+      await waitForProgress(handle, pollingInProgress);
       const jobsBefore = h.jobsOf(handle.workflowId);
       expect(jobsBefore).toHaveLength(1);
 

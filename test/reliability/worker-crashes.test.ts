@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportCompletion } from '../../src/shared/export-contract';
 import { exportListener, receivedQuery } from '../fixtures/listener-workflow';
-import { startSimulatedAtlas, TEST_SECRETS, type SimulatedAtlas } from '../helpers/atlas';
+import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { ExportHarness } from '../helpers/export-harness';
 import {
   connectTemporal,
@@ -10,7 +10,7 @@ import {
   type TemporalTestContext,
   type TestWorker,
 } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { spawnWorker, workerEnv, type WorkerProcess } from '../helpers/worker-process';
 
 /**
  * The worker process killed with SIGKILL at seeded random moments of many exports' lifecycles (while creating,
@@ -59,15 +59,8 @@ describe('the worker process killed with SIGKILL, again and again', () => {
     const random = prng(SEED);
     const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo));
     const taskQueue = uniqueId('crash-tq');
-    const env = {
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      ATLAS_BASE_URL: atlas.sim.url,
-      ATLAS_PUBLIC_KEY: TEST_SECRETS.publicKey,
-      ATLAS_PRIVATE_KEY: TEST_SECRETS.privateKey,
-      // Short attempts, so an attempt lost with its worker is retried within seconds.
-      ATLAS_REQUEST_TIMEOUT: '1s',
-    };
+    // Short attempts, so an attempt lost with its worker is retried within seconds.
+    const env = workerEnv(temporal.address, atlas.sim.url, taskQueue, { ATLAS_REQUEST_TIMEOUT: '1s' });
     const h = new ExportHarness(temporal, atlas, taskQueue);
     const listener = await temporal.client.workflow.start(exportListener, {
       taskQueue: listenerWorker.taskQueue,

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { progressQuery } from '../../src/workflows';
 import { startSimulatedAtlas, TEST_SECRETS, type SimulatedAtlas } from '../helpers/atlas';
-import { ExportHarness, FAST_POLLING } from '../helpers/export-harness';
+import { ExportHarness, FAST_POLLING, pollingInProgress, waitForProgress } from '../helpers/export-harness';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { spawnWorker, workerEnv, type WorkerProcess } from '../helpers/worker-process';
 
 let temporal: TemporalTestContext;
 let atlas: SimulatedAtlas;
@@ -23,16 +22,8 @@ afterAll(async () => {
 describe('the worker process', () => {
   it('killed with SIGKILL mid-poll and restarted, completes the export with exactly one job', async () => {
     const taskQueue = uniqueId('restart-tq');
-    const env = {
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      ATLAS_BASE_URL: atlas.sim.url,
-      ATLAS_PUBLIC_KEY: TEST_SECRETS.publicKey,
-      ATLAS_PRIVATE_KEY: TEST_SECRETS.privateKey,
-      // Short attempts (3 s, so a lost attempt is retried soon) need requests that surely end inside them.
-      ATLAS_REQUEST_TIMEOUT: '1s',
-    };
+    // Short attempts (3 s, so a lost attempt is retried soon) need requests that surely end inside them.
+    const env = workerEnv(temporal.address, atlas.sim.url, taskQueue, { ATLAS_REQUEST_TIMEOUT: '1s' });
     const h = new ExportHarness(temporal, atlas, taskQueue);
     const snapshotId = h.freshSnapshot();
     // 1 simulated minute queued, ~83 in progress: about 8 s of real time at 600×.
@@ -47,13 +38,7 @@ describe('the worker process', () => {
     );
 
     // Wait until the workflow is polling an in-progress job, then kill the worker without warning.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const p = await handle.query(progressQuery).catch(() => undefined);
-      if (p?.phase === 'polling' && p.state === 'InProgress') break;
-      if (Date.now() > deadline) throw new Error('export never reached InProgress');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForProgress(handle, pollingInProgress);
     expect(await first.kill('SIGKILL')).toBeNull();
     const jobsAtKill = h.jobsOf(handle.workflowId);
     expect(jobsAtKill).toHaveLength(1);
