@@ -99,7 +99,6 @@ export async function commandWatch(
 ): Promise<number> {
   const tty = (options.tty ?? process.stdout.isTTY === true) && !out.json;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
-  const terminal = { write };
   const refresh = stringFlag(values, 'refresh');
   const refreshMs = refresh === undefined ? (tty ? 1_000 : 5_000) : parseRefresh(refresh);
   const known: Known = { key: '', progress: null };
@@ -109,18 +108,17 @@ export async function commandWatch(
     const now = Date.now();
     const key = viewKey(view);
     if (tty) {
-      terminal.write(`\r\x1b[2K${renderLine(view, now, true)}`);
+      write(`\r\x1b[2K${renderLine(view, now, true)}`);
     } else if (key !== lastKey) {
-      if (out.json)
-        terminal.write(`${JSON.stringify({ type: 'progress', at: new Date(now).toISOString(), ...view })}\n`);
-      else terminal.write(`${new Date(now).toISOString()} ${renderLine(view, now, false)}\n`);
+      if (out.json) write(`${JSON.stringify({ type: 'progress', at: new Date(now).toISOString(), ...view })}\n`);
+      else write(`${new Date(now).toISOString()} ${renderLine(view, now, false)}\n`);
     }
     lastKey = key;
     if (view.status !== 'RUNNING') break;
     await sleep(refreshMs, options.signal);
     if (options.signal?.aborted) break;
   }
-  if (tty) terminal.write('\n');
+  if (tty) write('\n');
   if (options.signal?.aborted) return ExitCode.ExportNotSuccessful;
   return printOutcome(client.workflow.getHandle(workflowId), out);
 }

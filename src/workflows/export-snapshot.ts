@@ -115,6 +115,7 @@ export async function exportSnapshot(
     cadence = resume.cadence ?? initialCadenceMemory(workflowNow(), null);
   } else {
     progress.phase = 'creating';
+    // A separate upsert only for histories recorded before patch v2; a no-op since (the first upsert carried it).
     obs.publish({ state: WORKFLOW_EXPORT_STATES.creating });
     try {
       const created = await activities(`Create export of ${target}`).createExportJob({
@@ -235,9 +236,9 @@ export async function exportSnapshot(
       const polled = await watchForStall(poll, pollScope);
       polls += polled.polls;
       const moved =
-        polled.status.state !== status.state ||
-        polled.status.exportedCollections !== status.exportedCollections ||
-        polled.status.totalCollections !== status.totalCollections;
+        polled.status.state !== known.state ||
+        polled.status.exportedCollections !== known.exportedCollections ||
+        polled.status.totalCollections !== known.totalCollections;
       if (moved) {
         lastChangeAtMs = workflowNow();
         if (progress.stalledSince !== null) {
