@@ -10,7 +10,14 @@ import { checkContentType, negotiateVersion, versionedMediaType } from './media-
 import { readStateFile, StateFileWriter, type PersistedFile } from './persistence';
 import { IdGenerator, SeededRandom } from './random';
 import { TokenBucketLimiter, type RateLimitDecision } from './rate-limit';
-import { daysMs, DEFAULT_EXPORT_PLAN, DEFAULT_SNAPSHOT_PLAN, SimState, validatePlan } from './state';
+import {
+  daysMs,
+  DEFAULT_EXPORT_PLAN,
+  DEFAULT_SNAPSHOT_PLAN,
+  SimState,
+  validatePlan,
+  type FixedExportJobOptions,
+} from './state';
 import {
   type ClusterOptions,
   type DefaultFixtures,
@@ -196,6 +203,18 @@ export class AtlasSimulator implements SimulatorControl {
   /** Adds a snapshot with a fixed status (default `completed`); returns its id. */
   addSnapshot(groupId: string, clusterName: string, opts?: SnapshotOptions): string {
     return this.state.addSnapshot(groupId, clusterName, opts);
+  }
+
+  /**
+   * Adds an export job with fixed durations created at `createdAt` (e.g. a cluster's past exports, which the
+   * list of export jobs then shows with `createdAt` and `finishedAt`); returns its id.
+   */
+  addExportJob(
+    groupId: string,
+    clusterName: string,
+    opts: Omit<FixedExportJobOptions, 'createdAt'> & { createdAt: Date }
+  ): string {
+    return this.state.addExportJob(groupId, clusterName, { ...opts, createdAt: opts.createdAt.getTime() });
   }
 
   /** Adds an AWS export bucket; returns its id. */

@@ -99,6 +99,16 @@ export interface JobProgress {
   finishedAt?: number;
 }
 
+/** Options of {@link SimState.addExportJob}; durations and instants in simulated ms. */
+export interface FixedExportJobOptions {
+  createdAt: number;
+  queuedMs: number;
+  inProgressMs: number;
+  exportBucketId: string;
+  totalCollections?: number;
+  outcome?: 'Successful' | 'Failed' | 'Cancelled';
+}
+
 /** Request of a new export job, already validated. */
 export interface CreateJobInput {
   snapshotId: string;
@@ -226,6 +236,44 @@ export class SimState {
     record.fixedStatus = opts.status ?? 'completed';
     this.insertSnapshot(record);
     return record.id;
+  }
+
+  /**
+   * Records an export job of a cluster's past (or any fixed) schedule: created at `createdAt` (simulated ms) on a
+   * completed snapshot taken just before it, with the given durations. Its state follows from the clock as any
+   * job's does, so a job that ended before now lists as finished, with `finishedAt`.
+   */
+  addExportJob(groupId: string, clusterName: string, opts: FixedExportJobOptions): string {
+    const cluster = this.fixtureCluster(groupId, clusterName);
+    this.requireBucket(groupId, opts.exportBucketId);
+    validatePlan({ queuedMs: opts.queuedMs, inProgressMs: opts.inProgressMs });
+    const snapshotAt = Math.floor(opts.createdAt) - 60_000;
+    const snapshot = this.newSnapshot(cluster, 'scheduled', snapshotAt, snapshotAt, 7);
+    snapshot.fixedStatus = 'completed';
+    this.insertSnapshot(snapshot);
+    const project = this.requireProject(groupId);
+    const outcome = opts.outcome ?? 'Successful';
+    const job: JobRecord = {
+      id: this.ids.next(),
+      groupId,
+      clusterName,
+      snapshotId: snapshot.id,
+      exportBucketId: opts.exportBucketId,
+      createdAt: Math.floor(opts.createdAt),
+      queuedMs: opts.queuedMs,
+      inProgressMs: opts.inProgressMs,
+      totalCollections: opts.totalCollections ?? cluster.totalCollections,
+      outcome,
+      customData: [],
+      prefix: exportPrefix(project, cluster, snapshot.completedAt, Math.floor(opts.createdAt)),
+    };
+    if (outcome !== 'Successful') job.stateReason = { ...DEFAULT_REASONS[outcome] };
+    if (cluster.shards > 0) {
+      job.components = cluster.replicaSetNames.map((replicaSetName) => ({ exportId: this.ids.next(), replicaSetName }));
+    }
+    this.insertJob(job);
+    this.onChange();
+    return job.id;
   }
 
   addExportBucket(groupId: string, opts: { bucketName?: string } = {}): string {

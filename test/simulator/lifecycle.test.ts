@@ -229,4 +229,46 @@ describe('export job lifecycle', () => {
     expect(newer.status).toBe(200);
     expect(newer.headers.get('content-type')).toBe('application/vnd.atlas.2024-05-30+json');
   });
+  it('records past export jobs with fixed durations; the list shows them finished, with finishedAt', async () => {
+    const now = sim.simulatedNow().getTime();
+    const day = 86_400_000;
+    const past = sim.addExportJob(f.groupId, f.clusterName, {
+      createdAt: new Date(now - 2 * day),
+      queuedMs: 150_000,
+      inProgressMs: 660_000,
+      exportBucketId: f.exportBucketId,
+    });
+    const failed = sim.addExportJob(f.groupId, f.clusterName, {
+      createdAt: new Date(now - day),
+      queuedMs: 60_000,
+      inProgressMs: 600_000,
+      exportBucketId: f.exportBucketId,
+      outcome: 'Failed',
+    });
+    const running = sim.addExportJob(f.groupId, f.clusterName, {
+      createdAt: new Date(now - 60_000),
+      queuedMs: 120_000,
+      inProgressMs: 600_000,
+      exportBucketId: f.exportBucketId,
+    });
+    const list = await api<PageOf<JobBody>>(sim, exportsPath(f.groupId, f.clusterName));
+    expect(list.status).toBe(200);
+    const byId = new Map(list.json.results.map((j) => [j.id, j]));
+    const finished = byId.get(past);
+    expect(finished?.state).toBe('Successful');
+    expect(Date.parse(finished?.finishedAt ?? '') - Date.parse(finished?.createdAt ?? '')).toBe(810_000);
+    expect(byId.get(failed)?.state).toBe('Failed');
+    expect(byId.get(running)?.state).toBe('Queued');
+    expect(byId.get(running)?.finishedAt).toBeUndefined();
+    // Each past job has a completed snapshot of its own, so a new export of the newest snapshot is not a conflict.
+    expect(new Set(list.json.results.map((j) => j.snapshotId)).size).toBe(3);
+    expect(() =>
+      sim.addExportJob(f.groupId, f.clusterName, {
+        createdAt: new Date(now),
+        queuedMs: -1,
+        inProgressMs: 1,
+        exportBucketId: f.exportBucketId,
+      })
+    ).toThrow();
+  });
 });
