@@ -142,8 +142,12 @@ const OPEN_WINDOW_FRACTION = 0.25;
 /** Fine step grows with the time spent `InProgress` (1/500, 0.2 %), up to this multiple of the minimum. */
 const FINE_STEP_DIVISOR = 500;
 const FINE_STEP_MAX_FACTOR = 2.5;
-/** A window that would take more fine reads than this is read more coarsely, so a vague estimate stays cheap. */
-const NEAR_READ_BUDGET = 30;
+/**
+ * A window wider than this (Atlas ms; 30 reads of the default 10 s) is read more coarsely, the step growing with
+ * the window (`minimumInterval` × width / this), so a vague estimate stays cheap. Tied to `minimumInterval`, so a
+ * caller who asks for finer reads gets them in a wide window too.
+ */
+const NEAR_WINDOW_FINE_MS = 300_000;
 /** Past the window, each wait is this fraction of the time overdue (between the fine step and the maximum). */
 const OVERDUE_RATIO = 0.5;
 
@@ -293,7 +297,7 @@ export function decideNextPoll(
     );
   }
   if (now <= latest) {
-    const step = Math.max(fine, (latest - window.earliest) / NEAR_READ_BUDGET);
+    const step = Math.max(fine, (minimum * (latest - window.earliest)) / scale(NEAR_WINDOW_FINE_MS));
     return decision('near', step, `near the estimated finish ${range} (${window.basis})`, finish);
   }
   return decision(
