@@ -18,11 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { AtlasClient } from '../src/atlas';
-import { startDevServer } from '../src/dev/dev-server';
 import {
   DEFAULT_EXPONENTIAL,
   DEFAULT_POLLING as DEFAULT_POLLING_LIMITS,
@@ -44,6 +43,7 @@ import {
   type HistoryCost,
   type Spread,
 } from './lib/metrics';
+import { startBenchTemporal, type Cleanup } from './lib/temporal-env';
 import { benchProgressQuery, exportHeartbeatLoop, exportSnapshot, exportTimerLoop, progressQuery } from './workflows';
 import type { LoopExportInput } from './workflows/polling-loops';
 
@@ -266,7 +266,7 @@ async function main(): Promise<number> {
   const wallStart = Date.now();
   const opts = parseOptions();
   const command = ['npx tsx bench/polling-patterns.ts', ...opts.argv].join(' ');
-  const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
+  const cleanups: Cleanup[] = [];
   const aborted = new Promise<never>((_, reject) => {
     const onSignal = (signal: NodeJS.Signals) => reject(new Error(`interrupted by ${signal}`));
     process.once('SIGINT', onSignal);
@@ -278,14 +278,8 @@ async function main(): Promise<number> {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     say('starting the Temporal dev server (headless)');
-    const server = await startDevServer();
-    cleanups.push({ what: 'dev server', run: () => server.stop() });
-    const connection = await Connection.connect({ address: server.address });
-    cleanups.push({ what: 'client connection', run: () => connection.close() });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    cleanups.push({ what: 'worker connection', run: () => nativeConnection.close() });
-    const client = new Client({ connection, namespace: NAMESPACE });
-    say(`dev server on ${server.address}; bundling bench workflows`);
+    const { address, client, nativeConnection } = await startBenchTemporal(cleanups, NAMESPACE);
+    say(`dev server on ${address}; bundling bench workflows`);
     const workflowBundle = await bundleWorkflowCode({
       workflowsPath: resolve(__dirname, 'workflows', 'index.ts'),
       logger: quietLogger,
