@@ -81,6 +81,13 @@ const workerEnvSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: intEnv(0),
   WORKER_MAX_CONCURRENT_ACTIVITIES: intEnv(1),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intEnv(2),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: intEnv(2),
+  WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS: intEnv(1),
+  /** How long a workflow task may wait on this worker's sticky queue before any worker may take it. */
+  WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT: optionalEnv(
+    durationSchema.pipe(z.number().min(1_000, 'must be at least 1s').max(600_000, 'must be at most 10m'))
+  ),
+  WORKER_WORKFLOW_THREAD_POOL_SIZE: optionalEnv(z.coerce.number().int().min(1).max(16)),
   /** `host:port` for Prometheus `/metrics`, or `off`. */
   WORKER_METRICS_ADDRESS: optionalString
     .default('127.0.0.1:9464')
@@ -136,6 +143,10 @@ export interface WorkerConfig {
   maxCachedWorkflows: number;
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentWorkflowTaskPolls: number;
+  maxConcurrentActivityTaskPolls: number;
+  stickyQueueScheduleToStartTimeoutMs: number;
+  workflowThreadPoolSize: number;
 }
 
 /** A configuration problem a person must fix; the message names the variables and never their values. */
@@ -229,6 +240,21 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   const temporal = parseTemporalConfig(env);
   const atlas = parseAtlasConfig(env);
   const w = parse(workerEnvSchema, env);
+  const workflowTasks = w.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 40;
+  const activities = w.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100;
+  const workflowPolls = w.WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS ?? Math.min(10, workflowTasks);
+  const activityPolls = w.WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS ?? Math.min(10, activities);
+  // The SDK refuses more pollers than slots; say so here, naming the variables, rather than at Worker.create.
+  if (workflowPolls > workflowTasks) {
+    throw new ConfigError(
+      'Invalid configuration: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS must not exceed WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'
+    );
+  }
+  if (activityPolls > activities) {
+    throw new ConfigError(
+      'Invalid configuration: env.WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS must not exceed WORKER_MAX_CONCURRENT_ACTIVITIES'
+    );
+  }
   return Object.freeze({
     temporal,
     atlas,
@@ -245,8 +271,12 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     }),
     // About 1 MB each; explicit, as the SDK's heap-derived default can exhaust a small container.
     maxCachedWorkflows: w.WORKER_MAX_CACHED_WORKFLOWS ?? 500,
-    maxConcurrentActivityTaskExecutions: w.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100,
-    maxConcurrentWorkflowTaskExecutions: w.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 40,
+    maxConcurrentActivityTaskExecutions: activities,
+    maxConcurrentWorkflowTaskExecutions: workflowTasks,
+    maxConcurrentWorkflowTaskPolls: workflowPolls,
+    maxConcurrentActivityTaskPolls: activityPolls,
+    stickyQueueScheduleToStartTimeoutMs: w.WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT ?? 10_000,
+    workflowThreadPoolSize: w.WORKER_WORKFLOW_THREAD_POOL_SIZE ?? 1,
   });
 }
 
@@ -270,6 +300,10 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
     maxCachedWorkflows: config.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
+    maxConcurrentWorkflowTaskPolls: config.maxConcurrentWorkflowTaskPolls,
+    maxConcurrentActivityTaskPolls: config.maxConcurrentActivityTaskPolls,
+    stickyQueueScheduleToStartTimeoutMs: config.stickyQueueScheduleToStartTimeoutMs,
+    workflowThreadPoolSize: config.workflowThreadPoolSize,
   };
 }
 

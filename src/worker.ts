@@ -58,6 +58,10 @@ async function main(): Promise<void> {
         maxCachedWorkflows: config.maxCachedWorkflows,
         maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
         maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
+        maxConcurrentWorkflowTaskPolls: config.maxConcurrentWorkflowTaskPolls,
+        maxConcurrentActivityTaskPolls: config.maxConcurrentActivityTaskPolls,
+        stickyQueueScheduleToStartTimeout: config.stickyQueueScheduleToStartTimeoutMs,
+        workflowThreadPoolSize: config.workflowThreadPoolSize,
       },
     });
     logger.info('Worker starting', {

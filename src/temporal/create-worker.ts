@@ -13,7 +13,13 @@ export interface ExportWorkerOptions {
   dataConverter?: WorkerOptions['dataConverter'];
   tuning?: Pick<
     WorkerOptions,
-    'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxCachedWorkflows'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentWorkflowTaskPolls'
+    | 'maxConcurrentActivityTaskPolls'
+    | 'stickyQueueScheduleToStartTimeout'
+    | 'workflowThreadPoolSize'
   >;
 }
 

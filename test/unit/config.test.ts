@@ -132,6 +132,41 @@ describe('worker tuning', () => {
       'env.WORKER_MAX_CONCURRENT_ACTIVITIES'
     );
   });
+
+  it('takes pollers, the sticky queue timeout and workflow threads, within what the SDK accepts', () => {
+    const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
+    const defaults = parseWorkerConfig(base);
+    expect(defaults.maxConcurrentWorkflowTaskPolls).toBe(10);
+    expect(defaults.maxConcurrentActivityTaskPolls).toBe(10);
+    expect(defaults.stickyQueueScheduleToStartTimeoutMs).toBe(10_000);
+    expect(defaults.workflowThreadPoolSize).toBe(1);
+    const tuned = parseWorkerConfig({
+      ...base,
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4',
+      WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS: '20',
+      WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT: '30s',
+      WORKER_WORKFLOW_THREAD_POOL_SIZE: '2',
+    });
+    expect(tuned.maxConcurrentWorkflowTaskPolls).toBe(4);
+    expect(tuned.maxConcurrentActivityTaskPolls).toBe(20);
+    expect(tuned.stickyQueueScheduleToStartTimeoutMs).toBe(30_000);
+    expect(tuned.workflowThreadPoolSize).toBe(2);
+    expect(
+      configError(() => parseWorkerConfig({ ...base, WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: '50' }))
+    ).toContain('env.WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS');
+    expect(
+      configError(() =>
+        parseWorkerConfig({
+          ...base,
+          WORKER_MAX_CONCURRENT_ACTIVITIES: '5',
+          WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS: '6',
+        })
+      )
+    ).toContain('env.WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS');
+    expect(
+      configError(() => parseWorkerConfig({ ...base, WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT: '0s' }))
+    ).toContain('env.WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT');
+  });
 });
 
 describe('worker observability', () => {
