@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from './atlas';
 import { AES_256_KEY_BYTES, KEY_ID_PATTERN, KeyRing } from './codec/key-ring';
+import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from './shared/atlas-rate-limit';
 import { describeIssues, DEFAULT_TASK_QUEUE } from './shared/export-contract';
 import { durationSchema } from './shared/durations';
 
@@ -94,6 +95,19 @@ const workerEnvSchema = z.object({
   WORKER_REGISTER_SEARCH_ATTRIBUTES: optionalEnv(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'skip'])),
   WORKER_LOG_LEVEL: optionalEnv(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])),
   WORKER_LOG_FORMAT: optionalEnv(z.enum(['json', 'text'])),
+  /**
+   * Activity attempts per second per Atlas project, fleet-wide (the task queue's per-fairness-key rate limit);
+   * `off` removes it, `skip` leaves the task queue's configuration alone.
+   */
+  WORKER_ATLAS_PROJECT_RATE_LIMIT: optionalEnv(
+    z.union([
+      z.enum(['off', 'skip']),
+      z.coerce
+        .number({ error: 'must be a number of activities per second (e.g. 4), off or skip' })
+        .positive()
+        .max(10_000),
+    ])
+  ),
 });
 
 export interface TemporalConfig {
@@ -136,6 +150,8 @@ export interface WorkerConfig {
   maxCachedWorkflows: number;
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;
+  /** Per-project Atlas rate limit applied to the activity task queue at start. */
+  atlasProjectRateLimit: AtlasRateLimitSetting;
 }
 
 /** A configuration problem a person must fix; the message names the variables and never their values. */
@@ -247,6 +263,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     maxCachedWorkflows: w.WORKER_MAX_CACHED_WORKFLOWS ?? 500,
     maxConcurrentActivityTaskExecutions: w.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100,
     maxConcurrentWorkflowTaskExecutions: w.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 40,
+    atlasProjectRateLimit: w.WORKER_ATLAS_PROJECT_RATE_LIMIT ?? DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND,
   });
 }
 
@@ -270,6 +287,7 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
     maxCachedWorkflows: config.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
+    atlasProjectRateLimit: config.atlasProjectRateLimit,
   };
 }
 
