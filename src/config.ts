@@ -100,13 +100,13 @@ const workerEnvSchema = z.object({
    * `off` removes it, `skip` leaves the task queue's configuration alone.
    */
   WORKER_ATLAS_PROJECT_RATE_LIMIT: optionalEnv(
-    z.union([
-      z.enum(['off', 'skip']),
-      z.coerce
-        .number({ error: 'must be a number of activities per second (e.g. 4), off or skip' })
-        .positive()
-        .max(10_000),
-    ])
+    z
+      .string()
+      .refine(
+        (v) => v === 'off' || v === 'skip' || (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 10_000),
+        'must be activities per second (a number above 0, at most 10000, e.g. 4), off or skip'
+      )
+      .transform((v): AtlasRateLimitSetting => (v === 'off' || v === 'skip' ? v : Number(v)))
   ),
 });
 
