@@ -38,6 +38,12 @@ const ATLAS_BUCKET = { capacity: 1200, refillPerMinute: 500 };
 const EXPORT_PLAN = { queuedMs: 144_000, inProgressMs: 630_000, totalCollections: 8 };
 const POLL_INTERVAL = '15m';
 const START_CONCURRENCY = 64;
+/**
+ * Longer than the backlog an attempt can wait in behind the project's limit (10,000 creates at 20/s: about 8 min):
+ * `createExportJob` measures its attempt's time from when it was scheduled, so with the default 60 s it would
+ * defer its POST attempt after attempt (README "Respecting the Atlas rate limit").
+ */
+const ATTEMPT_TIMEOUT = '20m';
 
 const flagsSchema = z.strictObject({
   exports: z.coerce.number().int().min(1).max(100_000).default(10_000),
@@ -103,7 +109,14 @@ async function main(): Promise<number> {
         clusterName,
         snapshotId,
         exportBucketId,
-        polling: { mode: 'fixed', interval: POLL_INTERVAL, timeScale: scale, timeout: '48h', reportInterval: '1h' },
+        polling: {
+          mode: 'fixed',
+          interval: POLL_INTERVAL,
+          timeScale: scale,
+          timeout: '48h',
+          reportInterval: '1h',
+          attemptTimeout: ATTEMPT_TIMEOUT,
+        },
       });
     }
     const key = DEV_CREDENTIALS.apiKeys[0]!;
