@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from './atlas';
 import { AES_256_KEY_BYTES, KEY_ID_PATTERN, KeyRing } from './codec/key-ring';
+import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from './shared/atlas-rate-limit';
 import { describeIssues, DEFAULT_TASK_QUEUE } from './shared/export-contract';
 import { durationSchema } from './shared/durations';
 
@@ -101,6 +102,19 @@ const workerEnvSchema = z.object({
   WORKER_REGISTER_SEARCH_ATTRIBUTES: optionalEnv(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'skip'])),
   WORKER_LOG_LEVEL: optionalEnv(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])),
   WORKER_LOG_FORMAT: optionalEnv(z.enum(['json', 'text'])),
+  /**
+   * Activity attempts per second per Atlas project, fleet-wide (the task queue's per-fairness-key rate limit);
+   * `off` removes it, `skip` leaves the task queue's configuration alone.
+   */
+  WORKER_ATLAS_PROJECT_RATE_LIMIT: optionalEnv(
+    z
+      .string()
+      .refine(
+        (v) => v === 'off' || v === 'skip' || (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 10_000),
+        'must be activities per second (a number above 0, at most 10000, e.g. 4), off or skip'
+      )
+      .transform((v): AtlasRateLimitSetting => (v === 'off' || v === 'skip' ? v : Number(v)))
+  ),
 });
 
 export interface TemporalConfig {
@@ -147,6 +161,8 @@ export interface WorkerConfig {
   maxConcurrentActivityTaskPolls: number;
   stickyQueueScheduleToStartTimeoutMs: number;
   workflowThreadPoolSize: number;
+  /** Per-project Atlas rate limit applied to the activity task queue at start. */
+  atlasProjectRateLimit: AtlasRateLimitSetting;
 }
 
 /** A configuration problem a person must fix; the message names the variables and never their values. */
@@ -277,6 +293,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     maxConcurrentActivityTaskPolls: activityPolls,
     stickyQueueScheduleToStartTimeoutMs: w.WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT ?? 10_000,
     workflowThreadPoolSize: w.WORKER_WORKFLOW_THREAD_POOL_SIZE ?? 1,
+    atlasProjectRateLimit: w.WORKER_ATLAS_PROJECT_RATE_LIMIT ?? DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND,
   });
 }
 
@@ -304,6 +321,7 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
     maxConcurrentActivityTaskPolls: config.maxConcurrentActivityTaskPolls,
     stickyQueueScheduleToStartTimeoutMs: config.stickyQueueScheduleToStartTimeoutMs,
     workflowThreadPoolSize: config.workflowThreadPoolSize,
+    atlasProjectRateLimit: config.atlasProjectRateLimit,
   };
 }
 

@@ -20,9 +20,11 @@ import { freePort, startDevServer, type DevServer } from './dev/dev-server';
 import { AtlasSimulator, DEV_CREDENTIALS } from './simulator';
 import { createLogger } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
+import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND } from './shared/atlas-rate-limit';
 import { describeIssues, DEFAULT_TASK_QUEUE, type ExportSnapshotInput } from './shared/export-contract';
 import type { ScheduledExportInput } from './shared/scheduled-export-contract';
 import { atlasIdSchema, clusterNameSchema } from './shared/atlas-vocabulary';
+import { applyAtlasRateLimit } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
 
 /**
@@ -202,6 +204,12 @@ async function main(): Promise<number> {
 
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     cleanups.push(() => nativeConnection.close());
+    // The simulator's bucket refills on its own clock: the per-project pace scales with it.
+    await applyAtlasRateLimit(nativeConnection.workflowService, {
+      namespace: 'default',
+      taskQueue: DEFAULT_TASK_QUEUE,
+      setting: DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND * (polling?.timeScale ?? 1),
+    });
     const worker = await createExportWorker({
       connection: nativeConnection,
       namespace: 'default',

@@ -5,6 +5,7 @@ import { ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig } f
 import { createLogger } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
 import { temporalTls } from './temporal/connection';
+import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
 import { ensureSearchAttributes, SearchAttributesError } from './temporal/search-attributes';
 
@@ -48,6 +49,12 @@ async function main(): Promise<void> {
         );
       }
     }
+    const applied = await applyAtlasRateLimit(connection.workflowService, {
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      setting: config.atlasProjectRateLimit,
+    });
+    if (applied) logger.info('Applied the per-project Atlas rate limit to the activity task queue', applied);
     const worker = await createExportWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -78,7 +85,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof SearchAttributesError) {
+    if (err instanceof ConfigError || err instanceof SearchAttributesError || err instanceof AtlasRateLimitError) {
       console.error(err.message);
       process.exit(78); // EX_CONFIG
     }

@@ -25,6 +25,11 @@ import { atlasCall, notReadyFailure } from './failure-mapping';
 
 /** Slack kept between the end of a POST (at most the request timeout) and the end of its attempt. */
 const POST_MARGIN_MS = 1_000;
+/**
+ * How long before this function began the server is assumed, at most, to have started the attempt (the poll
+ * response's transit, a busy event loop).
+ */
+const DISPATCH_SLACK_MS = 5_000;
 
 /** Input of `createExportJob`. */
 export interface CreateExportJobInput {
@@ -147,7 +152,10 @@ export function createExportActivities(atlas: AtlasClient) {
           nonRetryable: true,
         });
       }
-      const attemptEndsAt = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs;
+      // Start-to-close runs from the attempt's dispatch, not its scheduling: behind the per-project rate limit an
+      // attempt can wait in the task queue for minutes, and counting from its scheduling would defer every POST.
+      const assumedStart = Math.max(info.currentAttemptScheduledTimestampMs, Date.now() - DISPATCH_SLACK_MS);
+      const attemptEndsAt = assumedStart + info.startToCloseTimeoutMs;
       return atlasCall(async (signal) => {
         const { tagged: existing, all } = await findTagged(input, signal);
         if (existing) {

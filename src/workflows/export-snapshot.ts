@@ -95,9 +95,14 @@ export async function exportSnapshot(
   if (params.notify) progress.notify = { workflowId: params.notify.workflowId, delivered: null, error: null };
 
   const remainingMs = () => Math.max(1_000, deadlineAtMs - workflowNow());
+  // Every activity here calls Atlas for this project: the project is the fairness key, so the task queue's
+  // per-key rate limit (set by the worker, README "Respecting the Atlas rate limit") paces the whole fleet.
+  // Eager dispatch would hand the activity straight back to this worker, past matching and so past the limit.
+  const atlasPacing = { priority: { fairnessKey: params.groupId }, allowEagerDispatch: false };
   const activities = (summary: string) =>
     proxyActivities<Activities>({
       summary,
+      ...atlasPacing,
       startToCloseTimeout: params.polling.attemptTimeoutMs,
       scheduleToCloseTimeout: remainingMs(),
       retry: {
@@ -283,6 +288,7 @@ export async function exportSnapshot(
     try {
       status = await proxyActivities<Activities>({
         summary: `Final read of export ${status.exportJobId}`,
+        ...atlasPacing,
         startToCloseTimeout: params.polling.attemptTimeoutMs,
         retry: { maximumAttempts: 3 },
       }).getExportJob({ groupId: params.groupId, clusterName: params.clusterName, exportJobId: status.exportJobId });

@@ -205,9 +205,20 @@ class TargetExporter {
     private readonly signalled: Map<string, ExportCompletion>
   ) {}
 
-  private activities(summary: string, scheduleToCloseTimeout = RESOLVE_TIMEOUT_MS, maximumIntervalMs?: number) {
+  /**
+   * `atlasProject`: the Atlas project the activity calls, as its fairness key, so the task queue's per-key rate
+   * limit paces it with the project's exports (not eagerly dispatched: that would bypass the limit); absent for
+   * activities that do not call Atlas.
+   */
+  private activities(
+    summary: string,
+    atlasProject: string | undefined,
+    scheduleToCloseTimeout = RESOLVE_TIMEOUT_MS,
+    maximumIntervalMs?: number
+  ) {
     return proxyActivities<Activities>({
       summary,
+      ...(atlasProject !== undefined ? { priority: { fairnessKey: atlasProject }, allowEagerDispatch: false } : {}),
       startToCloseTimeout: this.params.polling.attemptTimeoutMs,
       scheduleToCloseTimeout,
       retry: {
@@ -244,7 +255,10 @@ class TargetExporter {
 
     if (target.snapshot === 'latest') {
       t.state = 'ResolvingSnapshot';
-      const found = await this.activities(`Find latest snapshot of ${clusterName}`).findLatestExportableSnapshot({
+      const found = await this.activities(
+        `Find latest snapshot of ${clusterName}`,
+        groupId
+      ).findLatestExportableSnapshot({
         groupId,
         clusterName,
         exportBucketId,
@@ -272,7 +286,7 @@ class TargetExporter {
     }
 
     t.state = 'TakingSnapshot';
-    const taken = await this.activities(`Take on-demand snapshot of ${clusterName}`).takeSnapshot({
+    const taken = await this.activities(`Take on-demand snapshot of ${clusterName}`, groupId).takeSnapshot({
       groupId,
       clusterName,
       description: `atlas-export-orchestrator ${this.parentWorkflowId}`.slice(0, 255),
@@ -286,6 +300,7 @@ class TargetExporter {
       const od = this.params.onDemand;
       await this.activities(
         `Wait for snapshot ${snapshotId} of ${clusterName}`,
+        groupId,
         od.timeoutMs,
         od.maximumIntervalMs
       ).awaitSnapshotCompleted({
@@ -360,6 +375,7 @@ class TargetExporter {
     const polling = this.params.polling;
     const observed = await this.activities(
       `Observe existing export ${childId}`,
+      undefined,
       polling.timeoutMs + 3600_000
     ).observeExportWorkflow({
       workflowId: childId,

@@ -19,7 +19,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'aeo-temporal-'));
   const dbFilename = join(dir, 'temporal.sqlite');
-  // With its Web UI, for the browser test (test/monitoring/web-ui.test.ts).
+  // With its Web UI, for the browser test (test/monitoring/web-ui.test.ts), and fairness on (DEV_SERVER_DYNAMIC_CONFIG),
+  // which test/workflows/atlas-rate-limit.test.ts relies on.
   const server = await startDevServer({ dbFilename, uiPort: await freePort() });
   project.provide('temporalAddress', server.address);
   project.provide('temporalDbFile', dbFilename);

@@ -28,6 +28,9 @@ export function workerEnv(
     ATLAS_BASE_URL: atlasUrl,
     ATLAS_PUBLIC_KEY: TEST_SECRETS.publicKey,
     ATLAS_PRIVATE_KEY: TEST_SECRETS.privateKey,
+    // The simulators here run 600× real time, so their bucket refills 600× faster than the production default
+    // assumes; test/workflows/atlas-rate-limit.test.ts applies a limit scaled to its simulator instead.
+    WORKER_ATLAS_PROJECT_RATE_LIMIT: 'off',
     ...extra,
   };
 }

@@ -198,4 +198,18 @@ describe('worker observability', () => {
     expect(mode('skip')).toBe('skip');
     expect(configError(() => mode('maybe'))).toContain('env.WORKER_REGISTER_SEARCH_ATTRIBUTES');
   });
+
+  it('limits Atlas activities to 4 per second per project by default; a number, off or skip', () => {
+    const limit = (v?: string) =>
+      parseWorkerConfig({ ...base, ...(v !== undefined ? { WORKER_ATLAS_PROJECT_RATE_LIMIT: v } : {}) })
+        .atlasProjectRateLimit;
+    expect(limit()).toBe(4);
+    expect(limit(' ')).toBe(4);
+    expect(limit('2.5')).toBe(2.5);
+    expect(limit('off')).toBe('off');
+    expect(limit('skip')).toBe('skip');
+    for (const bad of ['0', '-1', 'fast', '1e9']) {
+      expect(configError(() => limit(bad))).toContain('env.WORKER_ATLAS_PROJECT_RATE_LIMIT');
+    }
+  });
 });
