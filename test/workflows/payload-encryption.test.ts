@@ -88,12 +88,14 @@ function searchAttributeNames(value: unknown, names = new Set<string>()): Set<st
 }
 
 /** A copy of the history without its search attributes, as protobuf bytes. */
-function historyBytesWithoutSearchAttributes(history: temporal.api.history.v1.IHistory): Buffer {
+function historyBytesWithoutVisibleFields(history: temporal.api.history.v1.IHistory): Buffer {
   const copy = temporal.api.history.v1.History.decode(temporal.api.history.v1.History.encode(history).finish());
   const strip = (value: unknown): void => {
     if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'searchAttributes') (value as Record<string, unknown>)[k] = null;
+      // The search attributes, and the project id as the Atlas activities' fairness key (the per-project rate
+      // limit), are plaintext by design (README: "What stays visible").
+      if (k === 'searchAttributes' || k === 'priority') (value as Record<string, unknown>)[k] = null;
       else strip(v);
     }
   };
@@ -160,7 +162,7 @@ describe('payload encryption, end to end', () => {
     );
     const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
     expect(raw.includes(marker)).toBe(false);
-    const withoutSearchAttributes = historyBytesWithoutSearchAttributes(history);
+    const withoutSearchAttributes = historyBytesWithoutVisibleFields(history);
     for (const plaintext of [marker, clusterName, snapshotId, exportBucketId, groupId]) {
       expect(withoutSearchAttributes.includes(plaintext), plaintext).toBe(false);
     }
