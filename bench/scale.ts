@@ -441,6 +441,8 @@ async function main(): Promise<number> {
           await sleepMs(200);
           checkAborted();
         }
+        // Another starter may have taken the last target while this one waited.
+        if (next >= targets.length) break;
         const t = targets[next++]!;
         const input: ExportSnapshotInput = {
           groupId: t.groupId,
