@@ -18,9 +18,8 @@
  * Prints a markdown table and writes bench/results/cadence-cost.json (`--quick`: cadence-cost.quick.json).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -31,7 +30,8 @@ import { AtlasSimulator, DEV_CREDENTIALS } from '../src/simulator';
 import { SeededRandom } from '../src/simulator/random';
 import type { RequestLogEntry } from '../src/simulator/types';
 import { exportSnapshot } from '../src/workflows';
-import { fetchRunChain, historyCost } from './lib/metrics';
+import { fetchRunChain, historyCost, percentile } from './lib/metrics';
+import { writeResultFile } from './lib/results-file';
 import { startBenchTemporal, type Cleanup } from './lib/temporal-env';
 
 const ROOT = resolve(__dirname, '..');
@@ -399,7 +399,7 @@ async function main(): Promise<number> {
       say(`FAILED: ${failed.map((m) => `${m.workflowId}: ${m.outcome}`).join('; ')}`);
     }
     const file = resolve(__dirname, 'results', opts.quick ? 'cadence-cost.quick.json' : 'cadence-cost.json');
-    writeJson(file, {
+    writeResultFile(file, {
       generatedAt: new Date().toISOString(),
       command,
       wallMs,
@@ -518,13 +518,6 @@ async function measure(client: Client, m: MixRuntime, run: Run): Promise<Measure
   };
 }
 
-/** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 interface CadenceSummary {
   mix: string;
   cadence: string;
@@ -551,8 +544,9 @@ function summarize(mixes: MixRuntime[], ms: Measurement[]): CadenceSummary[] {
   for (const m of mixes) {
     for (const c of m.cadences) {
       const mine = ms.filter((x) => x.mix === m.def.key && x.cadence === c.key);
-      const median = (f: (x: Measurement) => number) => percentile(mine.map(f), 50);
-      const p95 = (f: (x: Measurement) => number) => percentile(mine.map(f), 95);
+      const finite = (f: (x: Measurement) => number) => mine.map(f).filter(Number.isFinite);
+      const median = (f: (x: Measurement) => number) => percentile(finite(f), 50);
+      const p95 = (f: (x: Measurement) => number) => percentile(finite(f), 95);
       out.push({
         mix: m.def.key,
         cadence: c.key,
@@ -652,13 +646,6 @@ function verdict(m: MixRuntime, rows: CadenceSummary[]): string[] {
     );
   }
   return out;
-}
-
-function writeJson(file: string, data: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
-  renameSync(tmp, file);
 }
 
 main().then(

@@ -15,8 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -43,6 +42,7 @@ import {
   type HistoryCost,
   type Spread,
 } from './lib/metrics';
+import { writeResultFile } from './lib/results-file';
 import { startBenchTemporal, type Cleanup } from './lib/temporal-env';
 import { benchProgressQuery, exportHeartbeatLoop, exportSnapshot, exportTimerLoop, progressQuery } from './workflows';
 import type { LoopExportInput } from './workflows/polling-loops';
@@ -403,7 +403,7 @@ async function main(): Promise<number> {
     const failed = measurements.filter((m) => !m.outcome.startsWith('Successful'));
     if (failed.length > 0) exitCode = 1;
     const resultFile = opts.quick ? QUICK_RESULT_FILE : RESULT_FILE;
-    writeResults(resultFile, {
+    writeResultFile(resultFile, {
       generatedAt: new Date().toISOString(),
       command,
       wallMs,
@@ -791,13 +791,6 @@ function environment() {
     /** Uncommitted changes under src/ at run time (the benchmarked product code may differ from HEAD). */
     gitDirtySrc: (git('status', '--porcelain', '--', 'src') ?? '').split('\n').filter(Boolean),
   };
-}
-
-function writeResults(file: string, data: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = file.replace(/\.json$/, '.tmp.json');
-  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
-  renameSync(tmp, file);
 }
 
 main().then(

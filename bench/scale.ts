@@ -18,8 +18,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -34,11 +34,12 @@ import {
   bucketDelta,
   histogramBuckets,
   histogramPercentile,
-  percentile,
   readProc,
   type Buckets,
   type ProcReading,
 } from './lib/proc-stats';
+import { percentile } from './lib/metrics';
+import { writeResultFile } from './lib/results-file';
 
 const ROOT = resolve(__dirname, '..');
 const RESULT_FILE = resolve(__dirname, 'results', 'scale.json');
@@ -799,7 +800,6 @@ export function renderTable(results: RunResult[]): string {
 }
 
 function writeResult(file: string, key: string, result: RunResult): void {
-  mkdirSync(dirname(file), { recursive: true });
   let runs: Record<string, RunResult> = {};
   if (existsSync(file)) {
     try {
@@ -809,9 +809,7 @@ function writeResult(file: string, key: string, result: RunResult): void {
     }
   }
   runs[key] = result;
-  const tmp = file.replace(/\.json$/, '.tmp.json');
-  writeFileSync(tmp, `${JSON.stringify({ runs, table: renderTable(Object.values(runs)) }, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeResultFile(file, { runs, table: renderTable(Object.values(runs)) });
 }
 
 if (require.main === module) {

@@ -167,6 +167,13 @@ export function heartbeatsSent(callTimesMs: number[], throttleMs: number, endMs 
   return sent;
 }
 
+/** Percentile (nearest rank) of unsorted values; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 export interface Spread {
   mean: number;
   min: number;

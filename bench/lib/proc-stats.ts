@@ -32,13 +32,6 @@ export function readProc(pid: number): ProcReading | undefined {
   }
 }
 
-/** Percentile (nearest rank) of unsorted values; NaN when empty. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 /** A Prometheus histogram's cumulative buckets (`le` → count), summed over every label set of the metric. */
 export type Buckets = Map<number, number>;
 
