@@ -72,6 +72,13 @@ const CADENCES: CadenceDef[] = [
     shortestStepMs: 4_000,
   },
   {
+    key: 'adaptive-3s',
+    title: 'ours, `minimumInterval: 3s`',
+    polling: { mode: 'adaptive', minimumInterval: '3s' },
+    repeatedIntervalMs: 3_000,
+    shortestStepMs: 3_000,
+  },
+  {
     key: 'fixed-4s',
     title: 'Atlas CLI `watch`: fixed 4 s',
     polling: { mode: 'fixed', interval: '4s' },
@@ -209,8 +216,8 @@ function parseOptions(): Options {
       key: 'real',
       title:
         'real mix: Queued 1.7–21.4 min (median 2.4), InProgress 10.3–12.1 min (median 10.5), empty cluster (0/0 collections)',
-      timeScale: 4,
-      exports: count(values.exports, quick ? 4 : 40, 'exports'),
+      timeScale: 3,
+      exports: count(values.exports, quick ? 4 : 60, 'exports'),
       draw: drawReal,
       targets: { getsMedian: 12, lagP95S: 15 },
     });
