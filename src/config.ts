@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from './atlas';
 import { AES_256_KEY_BYTES, KEY_ID_PATTERN, KeyRing } from './codec/key-ring';
@@ -36,6 +36,14 @@ function isMetricsAddress(value: string): boolean {
   if (!m) return false;
   const port = Number(m[3]);
   return port >= 1 && port <= 65_535 && (m[1] !== undefined ? isIP(m[1]) === 6 : isIP(m[2]!) === 4);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -89,6 +97,11 @@ const workerEnvSchema = z.object({
     durationSchema.pipe(z.number().min(1_000, 'must be at least 1s').max(600_000, 'must be at most 10m'))
   ),
   WORKER_WORKFLOW_THREAD_POOL_SIZE: optionalEnv(z.coerce.number().int().min(1).max(16)),
+  /** A prebuilt workflow bundle (`npm run build:workflow-bundle`); unset: the workflows are bundled at start. */
+  WORKER_WORKFLOW_BUNDLE: optionalString.refine(
+    (p) => p === undefined || isFile(p),
+    'must be the path of a workflow bundle file (npm run build:workflow-bundle writes dist/workflow-bundle.js)'
+  ),
   /** `host:port` for Prometheus `/metrics`, or `off`. */
   WORKER_METRICS_ADDRESS: optionalString
     .default('127.0.0.1:9464')
@@ -161,6 +174,8 @@ export interface WorkerConfig {
   maxConcurrentActivityTaskPolls: number;
   stickyQueueScheduleToStartTimeoutMs: number;
   workflowThreadPoolSize: number;
+  /** Path of a prebuilt workflow bundle; undefined: bundled at start. */
+  workflowBundlePath: string | undefined;
   /** Per-project Atlas rate limit applied to the activity task queue at start. */
   atlasProjectRateLimit: AtlasRateLimitSetting;
 }
@@ -293,6 +308,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     maxConcurrentActivityTaskPolls: activityPolls,
     stickyQueueScheduleToStartTimeoutMs: w.WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT ?? 10_000,
     workflowThreadPoolSize: w.WORKER_WORKFLOW_THREAD_POOL_SIZE ?? 1,
+    workflowBundlePath: w.WORKER_WORKFLOW_BUNDLE,
     atlasProjectRateLimit: w.WORKER_ATLAS_PROJECT_RATE_LIMIT ?? DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND,
   });
 }
@@ -321,6 +337,7 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
     maxConcurrentActivityTaskPolls: config.maxConcurrentActivityTaskPolls,
     stickyQueueScheduleToStartTimeoutMs: config.stickyQueueScheduleToStartTimeoutMs,
     workflowThreadPoolSize: config.workflowThreadPoolSize,
+    workflowBundle: config.workflowBundlePath ?? 'bundled at start',
     atlasProjectRateLimit: config.atlasProjectRateLimit,
   };
 }

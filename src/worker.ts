@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       atlas,
       dataConverter: payloadDataConverter(config.temporal.payloadEncryption),
+      workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       tuning: {
         maxCachedWorkflows: config.maxCachedWorkflows,
         maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,

@@ -1,13 +1,14 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { AtlasClient } from '../atlas';
+import { workflowsPath } from './workflow-bundle';
 
 export interface ExportWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   atlas: AtlasClient;
-  /** A prebuilt workflow bundle (tests, Docker image); otherwise the workflows are bundled at start. */
+  /** A prebuilt workflow bundle (`WORKER_WORKFLOW_BUNDLE`, tests); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload codecs (encryption); must match the clients'. Default: the SDK's, unencrypted. */
   dataConverter?: WorkerOptions['dataConverter'];
@@ -33,7 +34,7 @@ export function createExportWorker(options: ExportWorkerOptions): Promise<Worker
     dataConverter: options.dataConverter,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+      : { workflowsPath: workflowsPath() }),
     // On SIGTERM, let in-flight activities (an Atlas call takes at most the request timeout) finish before
     // cancelling them; the default of 0 cancels at once.
     shutdownGraceTime: '30s',

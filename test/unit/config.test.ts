@@ -167,6 +167,21 @@ describe('worker tuning', () => {
       configError(() => parseWorkerConfig({ ...base, WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT: '0s' }))
     ).toContain('env.WORKER_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT');
   });
+
+  it('takes a prebuilt workflow bundle only when it is a file, and shows which is in force', () => {
+    const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
+    expect(parseWorkerConfig(base).workflowBundlePath).toBeUndefined();
+    expect(redactedWorkerConfig(parseWorkerConfig(base)).workflowBundle).toBe('bundled at start');
+    const file = __filename;
+    const given = parseWorkerConfig({ ...base, WORKER_WORKFLOW_BUNDLE: ` ${file} ` });
+    expect(given.workflowBundlePath).toBe(file);
+    expect(redactedWorkerConfig(given).workflowBundle).toBe(file);
+    for (const bad of [__dirname, `${__dirname}/no-such-bundle.js`]) {
+      expect(configError(() => parseWorkerConfig({ ...base, WORKER_WORKFLOW_BUNDLE: bad }))).toContain(
+        'env.WORKER_WORKFLOW_BUNDLE: must be the path of a workflow bundle file'
+      );
+    }
+  });
 });
 
 describe('worker observability', () => {
