@@ -32,9 +32,7 @@ export function createExportWorker(options: ExportWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: createActivities({ atlas: options.atlas }),
     dataConverter: options.dataConverter,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: workflowsPath() }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     // On SIGTERM, let in-flight activities (an Atlas call takes at most the request timeout) finish before
     // cancelling them; the default of 0 cancels at once.
     shutdownGraceTime: '30s',
