@@ -12,14 +12,16 @@
  * activity task latencies (the workers' Prometheus histograms) and timer slip (see SlipSample); then it speeds up
  * Atlas's clock, waits for every export to finish and checks they all succeeded.
  *
- * Prints a markdown table and writes bench/results/scale.json (keyed by worker count, so a 1-worker and a 2-worker
- * run sit side by side; `--quick` writes scale.quick.json). Everything it starts is stopped on success, failure and
+ * Prints a markdown table and writes bench/results/scale.json (keyed by worker count and time scale, so a 1-worker
+ * and a 2-worker run sit side by side; `--quick` writes scale.quick.json). Everything it starts is stopped on success, failure and
  * SIGINT/SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -28,6 +30,7 @@ import { temporal } from '@temporalio/proto';
 import { freePort, startDevServer } from '../src/dev/dev-server';
 import type { ExportSnapshotInput } from '../src/shared/export-contract';
 import { AtlasSimulator, DEV_CREDENTIALS } from '../src/simulator';
+import { writeWorkflowBundle } from '../src/temporal/workflow-bundle';
 import { parsePrometheus, type Sample } from '../test/helpers/prometheus';
 import {
   addBuckets,
@@ -98,7 +101,7 @@ function parseOptions(): Options {
   });
   if (values.help) {
     console.log(
-      'Usage: npx tsx bench/scale.ts [--exports N (5000; --quick 300)] [--workers N (1)] [--quick] [--time-scale S (3)]\n' +
+      'Usage: npx tsx bench/scale.ts [--exports N (5000; --quick 300)] [--workers N (1)] [--quick] [--time-scale S (1)]\n' +
         '         [--steady SECONDS (150; --quick 60)] [--exports-per-project N (50)] [--exports-per-cluster N (5)]\n' +
         '         [--start-concurrency N (32)]\n' +
         'WORKER_* variables of this environment are passed to the worker processes (e.g. WORKER_MAX_CACHED_WORKFLOWS).'
@@ -112,8 +115,10 @@ function parseOptions(): Options {
     return n;
   };
   const quick = values.quick;
-  const timeScale = Number(values['time-scale'] ?? 3);
-  // The adaptive cadence's finest step is 10 s simulated; the dev server fires no retry sooner than ~1 s real.
+  // ×1: every export polls as often as a real one (the load this bench is about); a higher scale multiplies the
+  // request and task rate per export in flight (×3 is a stress run). The adaptive cadence's finest step is 10 s
+  // simulated and the dev server fires no retry sooner than ~1 s real, hence at most ×10.
+  const timeScale = Number(values['time-scale'] ?? 1);
   if (!(timeScale > 0 && timeScale <= 10)) throw new Error(`--time-scale must be in (0, 10], got ${timeScale}`);
   return {
     exports: int(values.exports, quick ? 300 : 5_000, 'exports'),
@@ -376,12 +381,24 @@ async function main(): Promise<number> {
       ATLAS_CLIENT_SECRET: sa.clientSecret,
       WORKER_REGISTER_SEARCH_ATTRIBUTES: 'skip',
     };
+    // As deployed (the image sets WORKER_WORKFLOW_BUNDLE): a bundle prebuilt once, unless the caller set the
+    // variable (blank: each worker bundles at start).
+    const bundleEnv: Record<string, string> = {};
+    if (process.env.WORKER_WORKFLOW_BUNDLE === undefined) {
+      const dir = mkdtempSync(join(tmpdir(), 'scale-bundle-'));
+      cleanups.push({ what: 'workflow bundle', run: () => rm(dir, { recursive: true, force: true }) });
+      bundleEnv.WORKER_WORKFLOW_BUNDLE = join(dir, 'workflow-bundle.js');
+      await race(writeWorkflowBundle(bundleEnv.WORKER_WORKFLOW_BUNDLE));
+    }
     for (let i = 0; i < opts.workers; i++) {
-      const w = spawnWorker(i, baseEnv, await freePort());
+      const w = spawnWorker(i, { ...baseEnv, ...bundleEnv }, await freePort());
       workers.push(w);
       cleanups.push({ what: `worker ${i} (pid ${w.pid})`, run: () => stopWorker(w) });
     }
-    const workerEnv = effectiveWorkerEnv();
+    const workerEnv = {
+      ...effectiveWorkerEnv(),
+      ...(bundleEnv.WORKER_WORKFLOW_BUNDLE ? { WORKER_WORKFLOW_BUNDLE: 'prebuilt at bench start' } : {}),
+    };
     say(
       `spawned ${opts.workers} worker process(es) (pids ${workers.map((w) => w.pid).join(', ')}); waiting for their pollers`
     );
@@ -653,7 +670,7 @@ async function main(): Promise<number> {
     const table = renderTable([result]);
     console.log(table);
     const file = opts.quick ? QUICK_RESULT_FILE : RESULT_FILE;
-    writeResult(file, `${opts.workers}-worker${opts.workers > 1 ? 's' : ''}`, result);
+    writeResult(file, `${opts.workers}-worker${opts.workers > 1 ? 's' : ''} x${opts.timeScale}`, result);
     say(`wrote ${relative(ROOT, file)}`);
   } catch (err) {
     exitCode = 1;
