@@ -6,13 +6,13 @@
  *
  *   npx tsx bench/cadence-cost.ts [--mix real|long|both] [--exports N] [--long-exports N] [--seed S] [--quick]
  *
- * Cadences: ours (`mode: 'adaptive'`, the default) and the baselines of `../shared/notes/poll-cadence.md`: fixed
+ * Cadences: ours (`mode: 'adaptive'`, the default, and with `minimumInterval` 4 s and 3 s) and the baselines of `../shared/notes/poll-cadence.md`: fixed
  * 4 s (Atlas CLI `watch`), 65 s then 45 s (CloudFormation), fixed 60 s (Temporal's polling sample), exponential
  * 5 s ×2 capped at 60 s, each run through this product's workflow with `polling.mode` `fixed` / `exponential`.
  *
  * Time scale: the dev server fires no timer or activity retry sooner than ~1 s of real time, so each mix runs at
- * the highest scale at which its cadences' repeated intervals stay ≥ 1 s real: ×4 for the real mix (fixed 4 s →
- * 1 s), ×10 for the long mix (ours: 10 s → 1 s). A cadence whose repeated interval would fall below 1 s at a
+ * the highest scale at which its cadences' repeated intervals stay ≥ 1 s real: ×3 for the real mix (ours at 3 s →
+ * 1 s; each read's dispatch overhead also counts ×scale in simulated lag), ×10 for the long mix (ours: 10 s → 1 s). A cadence whose repeated interval would fall below 1 s at a
  * mix's scale is left out of that mix and the table says so.
  *
  * Prints a markdown table and writes bench/results/cadence-cost.json (`--quick`: cadence-cost.quick.json).
