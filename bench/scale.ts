@@ -104,7 +104,8 @@ function parseOptions(): Options {
       'Usage: npx tsx bench/scale.ts [--exports N (5000; --quick 300)] [--workers N (1)] [--quick] [--time-scale S (1)]\n' +
         '         [--steady SECONDS (150; --quick 60)] [--exports-per-project N (50)] [--exports-per-cluster N (5)]\n' +
         '         [--start-concurrency N (32)]\n' +
-        'WORKER_* variables of this environment are passed to the worker processes (e.g. WORKER_MAX_CACHED_WORKFLOWS).'
+        'WORKER_* variables of this environment are passed to the worker processes (e.g. WORKER_MAX_CACHED_WORKFLOWS);\n' +
+        'BENCH_WORKER_NODE_ARGS adds Node flags to them (e.g. --cpu-prof --cpu-prof-dir=DIR).'
     );
     process.exit(0);
   }
@@ -199,7 +200,9 @@ function effectiveWorkerEnv(): Record<string, string> {
 
 function spawnWorker(index: number, env: Record<string, string>, metricsPort: number): WorkerProc {
   const metricsAddress = `127.0.0.1:${metricsPort}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/worker.ts')], {
+  // Node flags that NODE_OPTIONS refuses, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
