@@ -13,3 +13,16 @@ export const DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND = 4;
  * configuration alone (set by an operator, or a Temporal Cloud API key without the permission).
  */
 export type AtlasRateLimitSetting = number | 'off' | 'skip';
+
+/**
+ * Activity options for every activity that calls Atlas for `groupId`: the project is the fairness key, so the task
+ * queue's per-key rate limit (set by the worker, README "Respecting the Atlas rate limit") paces the whole fleet.
+ * Eager dispatch would hand the activity straight back to the scheduling worker, past matching and so past the
+ * limit, hence it is off.
+ */
+export function atlasProjectPacing(groupId: string): {
+  priority: { fairnessKey: string };
+  allowEagerDispatch: false;
+} {
+  return { priority: { fairnessKey: groupId }, allowEagerDispatch: false };
+}

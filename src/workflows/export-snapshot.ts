@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { atlasProjectPacing } from '../shared/atlas-rate-limit';
 import { TERMINAL_EXPORT_JOB_STATES } from '../shared/atlas-vocabulary';
 import {
   describeIssues,
@@ -95,10 +96,8 @@ export async function exportSnapshot(
   if (params.notify) progress.notify = { workflowId: params.notify.workflowId, delivered: null, error: null };
 
   const remainingMs = () => Math.max(1_000, deadlineAtMs - workflowNow());
-  // Every activity here calls Atlas for this project: the project is the fairness key, so the task queue's
-  // per-key rate limit (set by the worker, README "Respecting the Atlas rate limit") paces the whole fleet.
-  // Eager dispatch would hand the activity straight back to this worker, past matching and so past the limit.
-  const atlasPacing = { priority: { fairnessKey: params.groupId }, allowEagerDispatch: false };
+  // Every activity here calls Atlas for this project.
+  const atlasPacing = atlasProjectPacing(params.groupId);
   const activities = (summary: string) =>
     proxyActivities<Activities>({
       summary,

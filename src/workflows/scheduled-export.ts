@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { RetryState, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { atlasProjectPacing } from '../shared/atlas-rate-limit';
 import type { ExportCompletion, ExportSnapshotInput } from '../shared/export-contract';
 import { completionFromFailure, summarizeFailure, type FailureSummary } from '../shared/failure-summary';
 import { FailureType } from '../shared/failure-types';
@@ -206,9 +207,8 @@ class TargetExporter {
   ) {}
 
   /**
-   * `atlasProject`: the Atlas project the activity calls, as its fairness key, so the task queue's per-key rate
-   * limit paces it with the project's exports (not eagerly dispatched: that would bypass the limit); absent for
-   * activities that do not call Atlas.
+   * `atlasProject`: the Atlas project the activity calls, paced with the project's exports
+   * ({@link atlasProjectPacing}); absent for activities that do not call Atlas.
    */
   private activities(
     summary: string,
@@ -218,7 +218,7 @@ class TargetExporter {
   ) {
     return proxyActivities<Activities>({
       summary,
-      ...(atlasProject !== undefined ? { priority: { fairnessKey: atlasProject }, allowEagerDispatch: false } : {}),
+      ...(atlasProject !== undefined ? atlasProjectPacing(atlasProject) : {}),
       startToCloseTimeout: this.params.polling.attemptTimeoutMs,
       scheduleToCloseTimeout,
       retry: {
