@@ -58,6 +58,13 @@ const SETTLE_S = 15;
 /** Real seconds the remaining jobs take to end once the steady window closed (Atlas's clock is sped up). */
 const DRAIN_TARGET_S = 60;
 const SAMPLE_EVERY_MS = 1_000;
+/**
+ * Exports per Atlas project. Exports created together reach their estimated finish together, and near it each reads
+ * every 10 s: 20 exports ask for 2 reads a second, half the per-project limit the worker sets (4 attempts a second,
+ * README "Respecting the Atlas rate limit"), so the limit paces nothing and the run measures the worker. 50 ask for
+ * 5 a second and the limit holds reads back by seconds (README "Scale").
+ */
+const DEFAULT_PER_PROJECT = 20;
 /** Exports started whose Atlas job does not exist yet, at most (see the starter). */
 const MAX_STARTING = 200;
 /** Workflows described per second to sample timer slip (a small load on the server next to the exports). */
@@ -69,6 +76,20 @@ const HISTOGRAMS = {
   activityExecution: 'temporal_activity_execution_latency',
 } as const;
 type HistogramKey = keyof typeof HISTOGRAMS;
+/**
+ * The dev server's own histograms read over the window, to place the slip: history's task queues (a retry timer
+ * firing, the transfer task that hands the attempt to matching), matching's sync and async match, persistence.
+ */
+const SERVER_HISTOGRAM = /^(task_latency\w*|\w*match_latency|persistence_latency)$/;
+/** Labels that only repeat what the series already says (the dev server runs every service in one process). */
+const SERVER_LABELS_IGNORED = new Set([
+  'le',
+  'service_name',
+  'namespace',
+  'namespace_state',
+  'otel_scope_name',
+  'otel_scope_version',
+]);
 
 interface Options {
   exports: number;
@@ -102,10 +123,11 @@ function parseOptions(): Options {
   if (values.help) {
     console.log(
       'Usage: npx tsx bench/scale.ts [--exports N (5000; --quick 300)] [--workers N (1)] [--quick] [--time-scale S (1)]\n' +
-        '         [--steady SECONDS (150; --quick 60)] [--exports-per-project N (50)] [--exports-per-cluster N (5)]\n' +
+        '         [--steady SECONDS (150; --quick 60)] [--exports-per-project N (20)] [--exports-per-cluster N (5)]\n' +
         '         [--start-concurrency N (32)]\n' +
         'WORKER_* variables of this environment are passed to the worker processes (e.g. WORKER_MAX_CACHED_WORKFLOWS);\n' +
-        'BENCH_WORKER_NODE_ARGS adds Node flags to them (e.g. --cpu-prof --cpu-prof-dir=DIR).'
+        'BENCH_WORKER_NODE_ARGS adds Node flags to them (e.g. --cpu-prof --cpu-prof-dir=DIR);\n' +
+        'BENCH_DEV_SERVER_DYNAMIC_CONFIG (a JSON object) adds dynamic config to the dev server.'
     );
     process.exit(0);
   }
@@ -127,7 +149,7 @@ function parseOptions(): Options {
     quick,
     timeScale,
     steadyS: int(values.steady, quick ? 60 : 150, 'steady', 10),
-    perProject: int(values['exports-per-project'], 50, 'exports-per-project'),
+    perProject: int(values['exports-per-project'], DEFAULT_PER_PROJECT, 'exports-per-project'),
     perCluster: int(values['exports-per-cluster'], 5, 'exports-per-cluster'),
     startConcurrency: int(values['start-concurrency'], 32, 'start-concurrency'),
     argv,
@@ -319,6 +341,8 @@ interface RunResult {
   /** Each worker's RSS once its pollers were up, before any export. */
   baselineRssMiB: number[];
   devServerCpuPercent: number;
+  /** The dev server's histograms over the window, one row per series with observations, highest p99 first. */
+  serverLatencies: ServerLatency[];
   benchProcess: { cpuPercent: number; eventLoopDelayP99Ms: number };
   stickyCacheSize: number[];
   notes: string[];
@@ -355,7 +379,9 @@ async function main(): Promise<number> {
   loopDelay.enable();
   try {
     say(`starting the Temporal dev server (headless, in memory)`);
-    const server = await race(startDevServer());
+    // BENCH_DEV_SERVER_DYNAMIC_CONFIG: extra dynamic config (a JSON object), to try server settings.
+    const dynamicConfig = parseDynamicConfig(process.env.BENCH_DEV_SERVER_DYNAMIC_CONFIG);
+    const server = await race(startDevServer({ metricsPort: await freePort(), dynamicConfig }));
     cleanups.push({ what: 'dev server', run: () => server.stop() });
     const connection = await race(Connection.connect({ address: server.address }));
     cleanups.push({ what: 'client connection', run: () => connection.close() });
@@ -531,6 +557,7 @@ async function main(): Promise<number> {
     );
     await race(sleepMs(Math.max(0, window.from - Date.now())));
     const scrapesBefore = await race(Promise.all(workers.map((w) => scrape(w.metricsUrl))));
+    const serverBefore = await race(scrape(server.metricsUrl!));
     const runningAtOpen = (await client.workflow.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`))
       .count;
     const stickySizes: number[] = [];
@@ -544,10 +571,16 @@ async function main(): Promise<number> {
       }
     }
     const scrapesAfter = await race(Promise.all(workers.map((w) => scrape(w.metricsUrl))));
+    const serverAfter = await race(scrape(server.metricsUrl!));
     const runningAtClose = (await client.workflow.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`))
       .count;
     sampling = false;
     await slipSampler;
+    // A first reading now (the drain below can take up to one maximumInterval); the result is computed after it.
+    const preview = measureSlip(slipSamples.values(), sim.requests, window).slips;
+    say(
+      `window: timer slip p50/p99 ${fmt(percentile(preview, 50))}/${fmt(percentile(preview, 99))} ms (n=${preview.length})`
+    );
     const loopP99 = loopDelay.percentile(99) / 1e6;
     const benchCpuWindow = cpuPercent(procSamples.get(process.pid) ?? [], window);
     say(
@@ -577,26 +610,7 @@ async function main(): Promise<number> {
     clearInterval(sampler);
     sampleProcs();
 
-    // Timer slip: each sample's next GET of its job.
-    const getsByJob = new Map<string, number[]>();
-    for (const r of sim.requests) {
-      if (r.operation !== 'getExportJob') continue;
-      const jobId = r.path.split('/').at(-1) ?? '';
-      (getsByJob.get(jobId) ?? getsByJob.set(jobId, []).get(jobId)!).push(r.at.getTime());
-    }
-    const matched: MatchedSlip[] = [];
-    let unmatched = 0;
-    for (const s of slipSamples.values()) {
-      const arrivedAt = getsByJob.get(s.jobId)?.find((t) => t > s.failedAt);
-      if (arrivedAt === undefined) unmatched += 1;
-      else if (arrivedAt >= window.from && arrivedAt <= window.to) matched.push({ ...s, arrivedAt });
-    }
-    const slips = matched.map((m) => m.arrivedAt - m.dueAt);
-    // serverDueAt = failedAt + nextRetryDelay and dueAt = decidedAt + nextRetryDelay, so their difference is the time
-    // from the cadence's decision (right after the GET) to the server recording the failure.
-    const withServer = matched.filter((m) => m.serverDueAt !== undefined);
-    const reports = withServer.map((m) => m.serverDueAt! - m.dueAt);
-    const dispatch = withServer.map((m) => m.arrivedAt - m.serverDueAt!);
+    const { slips, unmatched, reports, dispatch } = measureSlip(slipSamples.values(), sim.requests, window);
 
     const windowGets = sim.requests.filter(
       (r) => r.operation === 'getExportJob' && r.at.getTime() >= window.from && r.at.getTime() <= window.to
@@ -662,6 +676,7 @@ async function main(): Promise<number> {
       createdAtS: createdProfile,
       baselineRssMiB: workers.map((w) => (procSamples.get(w.pid)?.[0]?.rssBytes ?? NaN) / MIB),
       devServerCpuPercent: cpuPercent(procSamples.get(server.process.pid ?? -1) ?? [], window),
+      serverLatencies: serverLatencies(serverBefore, serverAfter),
       benchProcess: { cpuPercent: benchCpuWindow, eventLoopDelayP99Ms: loopP99 },
       stickyCacheSize: [Math.min(...stickySizes), Math.max(...stickySizes)],
       notes,
@@ -672,8 +687,11 @@ async function main(): Promise<number> {
     }
     const table = renderTable([result]);
     console.log(table);
+    say('dev server, slowest series over the window (p50 / p99 ms, count):');
+    for (const r of result.serverLatencies.slice(0, 15))
+      say(`  ${r.series}: ${fmt(r.p50Ms)} / ${r.p99OverLastBucket ? '>' : ''}${fmt(r.p99Ms)}, n=${r.count}`);
     const file = opts.quick ? QUICK_RESULT_FILE : RESULT_FILE;
-    writeResult(file, `${opts.workers}-worker${opts.workers > 1 ? 's' : ''} x${opts.timeScale}`, result);
+    writeResult(file, resultKey(opts), result);
     say(`wrote ${relative(ROOT, file)}`);
   } catch (err) {
     exitCode = 1;
@@ -695,6 +713,96 @@ async function main(): Promise<number> {
     }
   }
   return exitCode;
+}
+
+/** Timer slip of each sample whose next GET of its job arrived inside the window (see SlipSample). */
+function measureSlip(
+  samples: Iterable<SlipSample>,
+  requests: readonly { operation: string; path: string; at: Date }[],
+  window: Window
+): { slips: number[]; unmatched: number; reports: number[]; dispatch: number[] } {
+  const getsByJob = new Map<string, number[]>();
+  for (const r of requests) {
+    if (r.operation !== 'getExportJob') continue;
+    const jobId = r.path.split('/').at(-1) ?? '';
+    (getsByJob.get(jobId) ?? getsByJob.set(jobId, []).get(jobId)!).push(r.at.getTime());
+  }
+  const matched: MatchedSlip[] = [];
+  let unmatched = 0;
+  for (const s of samples) {
+    const arrivedAt = getsByJob.get(s.jobId)?.find((t) => t > s.failedAt);
+    if (arrivedAt === undefined) unmatched += 1;
+    else if (arrivedAt >= window.from && arrivedAt <= window.to) matched.push({ ...s, arrivedAt });
+  }
+  // serverDueAt = failedAt + nextRetryDelay and dueAt = decidedAt + nextRetryDelay, so their difference is the time
+  // from the cadence's decision (right after the GET) to the server recording the failure.
+  const withServer = matched.filter((m) => m.serverDueAt !== undefined);
+  return {
+    slips: matched.map((m) => m.arrivedAt - m.dueAt),
+    unmatched,
+    reports: withServer.map((m) => m.serverDueAt! - m.dueAt),
+    dispatch: withServer.map((m) => m.arrivedAt - m.serverDueAt!),
+  };
+}
+
+interface ServerLatency {
+  /** Metric name and its distinguishing labels, e.g. `task_latency_queue{operation=TimerActiveTaskActivityRetryTimer}`. */
+  series: string;
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  p99OverLastBucket: boolean;
+}
+
+/** Every server histogram series matching SERVER_HISTOGRAM with observations between the two scrapes. */
+function serverLatencies(before: Sample[], after: Sample[]): ServerLatency[] {
+  const group = (samples: Sample[]) => {
+    const bySeries = new Map<string, Buckets>();
+    for (const s of samples) {
+      if (!s.name.endsWith('_bucket')) continue;
+      const metric = s.name.slice(0, -'_bucket'.length);
+      if (!SERVER_HISTOGRAM.test(metric)) continue;
+      const labels = Object.entries(s.labels)
+        .filter(([k]) => !SERVER_LABELS_IGNORED.has(k))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const series = `${metric}{${labels}}`;
+      const buckets = bySeries.get(series) ?? bySeries.set(series, new Map()).get(series)!;
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      buckets.set(le, (buckets.get(le) ?? 0) + s.value);
+    }
+    return bySeries;
+  };
+  const b = group(before);
+  const rows: ServerLatency[] = [];
+  for (const [series, buckets] of group(after)) {
+    const delta = bucketDelta(buckets, b.get(series) ?? new Map<number, number>());
+    const p99 = histogramPercentile(delta, 99);
+    if (p99.count <= 0) continue;
+    // The server's Prometheus histograms are in seconds.
+    rows.push({
+      series,
+      count: p99.count,
+      p50Ms: histogramPercentile(delta, 50).value * 1000,
+      p99Ms: p99.value * 1000,
+      p99OverLastBucket: p99.overLast,
+    });
+  }
+  return rows.sort((x, y) => y.p99Ms - x.p99Ms);
+}
+
+function parseDynamicConfig(json: string | undefined): Record<string, unknown> | undefined {
+  if (!json) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`BENCH_DEV_SERVER_DYNAMIC_CONFIG is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('BENCH_DEV_SERVER_DYNAMIC_CONFIG must be a JSON object of dynamic config keys to values');
+  return value as Record<string, unknown>;
 }
 
 /** Projects of `perProject` exports, clusters of `perCluster`, one completed snapshot per export. */
@@ -786,6 +894,7 @@ export function renderTable(results: RunResult[]): string {
   const columns = [
     'workers',
     'exports in flight',
+    'exports per project',
     'steady window, s',
     'RSS per worker, MiB: steady mean / peak',
     'CPU per worker, % of a core (steady)',
@@ -804,6 +913,7 @@ export function renderTable(results: RunResult[]): string {
       `| ${[
         r.workers.length,
         `${r.inFlightDuringWindow.min}–${r.inFlightDuringWindow.max}`,
+        r.options.perProject,
         fmt(r.steadyWindowS),
         r.workers.map((w) => `${fmt(w.steadyRssMiB.mean)} / ${fmt(w.peakRssMiB)}`).join('; '),
         r.workers.map((w) => fmt(w.steadyCpuPercent)).join('; '),
@@ -817,6 +927,12 @@ export function renderTable(results: RunResult[]): string {
     );
   }
   return lines.join('\n');
+}
+
+/** `1-worker x1`; a layout other than the default is part of the key (`1-worker x1 50/project`). */
+function resultKey(opts: Pick<Options, 'workers' | 'timeScale' | 'perProject'>): string {
+  const layout = opts.perProject === DEFAULT_PER_PROJECT ? '' : ` ${opts.perProject}/project`;
+  return `${opts.workers}-worker${opts.workers > 1 ? 's' : ''} x${opts.timeScale}${layout}`;
 }
 
 function writeResult(file: string, key: string, result: RunResult): void {

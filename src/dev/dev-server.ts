@@ -19,6 +19,8 @@ export interface DevServerOptions {
   searchAttributes?: readonly { name: string; type: string }[];
   /** Extra `--dynamic-config-value` pairs, on top of (and overriding) {@link DEV_SERVER_DYNAMIC_CONFIG}. */
   dynamicConfig?: Record<string, unknown>;
+  /** Port of the server's Prometheus `/metrics` endpoint (on `ip`); unset lets the CLI pick a random one. */
+  metricsPort?: number;
 }
 
 /**
@@ -32,6 +34,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = { 'm
 export interface DevServer {
   address: string;
   uiUrl: string | undefined;
+  /** The server's Prometheus endpoint, when started with `metricsPort`. */
+  metricsUrl: string | undefined;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -60,6 +64,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', ip);
   else args.push('--headless');
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const { name, type } of options.searchAttributes ?? SEARCH_ATTRIBUTE_DEFINITIONS)
     args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
@@ -103,6 +108,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   return {
     address,
     uiUrl: options.uiPort !== undefined ? `http://${ip}:${options.uiPort}` : undefined,
+    metricsUrl: options.metricsPort !== undefined ? `http://${ip}:${options.metricsPort}/metrics` : undefined,
     process: child,
     async stop() {
       process.removeListener('exit', killOnExit);
