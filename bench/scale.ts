@@ -34,6 +34,7 @@ import { writeWorkflowBundle } from '../src/temporal/workflow-bundle';
 import { parsePrometheus, type Sample } from '../test/helpers/prometheus';
 import {
   addBuckets,
+  bucketBound,
   bucketDelta,
   histogramBuckets,
   histogramPercentile,
@@ -770,7 +771,7 @@ function serverLatencies(before: Sample[], after: Sample[]): ServerLatency[] {
         .join(',');
       const series = `${metric}{${labels}}`;
       const buckets = bySeries.get(series) ?? bySeries.set(series, new Map()).get(series)!;
-      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      const le = bucketBound(s.labels.le);
       buckets.set(le, (buckets.get(le) ?? 0) + s.value);
     }
     return bySeries;

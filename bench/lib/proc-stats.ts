@@ -42,10 +42,15 @@ export function histogramBuckets(
   const buckets: Buckets = new Map();
   for (const s of samples) {
     if (s.name !== `${name}_bucket`) continue;
-    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    const le = bucketBound(s.labels.le);
     buckets.set(le, (buckets.get(le) ?? 0) + s.value);
   }
   return buckets;
+}
+
+/** A bucket's upper bound from its `le` label (`+Inf` → Infinity). */
+export function bucketBound(le: string | undefined): number {
+  return le === '+Inf' ? Infinity : Number(le);
 }
 
 /** `after − before`, bucket by bucket (the observations made between two scrapes). */
