@@ -19,7 +19,9 @@ describe('standalone simulator (main.ts)', () => {
   });
 
   it('prints one JSON line with url and fixtures, serves requests, and stops on SIGTERM', async () => {
-    const proc = spawn(TSX, ['src/simulator/main.ts', '--time-scale', '600', '--queued-ms', '1000'], {
+    // Queued for 10 simulated minutes: 1 s of real time at ×600, so the POST's answer is still `Queued` on a busy
+    // machine (1,000 simulated ms was 1.7 ms real, and a loaded CI run once answered `InProgress`).
+    const proc = spawn(TSX, ['src/simulator/main.ts', '--time-scale', '600', '--queued-ms', '600000'], {
       cwd: ROOT,
       env: {
         ...process.env,
