@@ -133,7 +133,8 @@ describe('export job lifecycle', () => {
   });
 
   it('refuses a second export of a snapshot while one is active (409), and allows it afterwards', async () => {
-    sim.setExportPlan({ queuedMs: 10_000, inProgressMs: 40_000 });
+    // Active for 410 ms real at ×1000, so the second create lands while the first is still running on a busy machine.
+    sim.setExportPlan({ queuedMs: 10_000, inProgressMs: 400_000 });
     const first = await create(f.clusterName, f.snapshotId);
     expect(first.status).toBe(200);
     const second = await create(f.clusterName, f.snapshotId);
