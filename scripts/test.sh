@@ -9,6 +9,8 @@ bash scripts/ensure-chromium.sh
 TEMPORAL_CLI_PATH="$(npx tsx scripts/resolve-temporal-cli.ts)"
 export TEMPORAL_CLI_PATH
 echo "Temporal CLI: $TEMPORAL_CLI_PATH ($("$TEMPORAL_CLI_PATH" --version))"
+# The Python SDK peers of test/contract/python-sdk.test.ts; without them it skips (fails under CI=true).
+bash scripts/ensure-python-peers.sh || echo "Python peers unavailable: test/contract/python-sdk.test.ts will skip" >&2
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
 echo "== lint"; npx eslint . && npx prettier --check . >/dev/null
 echo "== tests"
