@@ -14,7 +14,7 @@ import sys
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.converter import value_to_type
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 # Typed from schemas/*.schema.json; the names match src/shared/export-contract.ts.
 from export_contract import DEFAULT_TASK_QUEUE, EXPORT_SNAPSHOT_WORKFLOW, ExportCompletion, export_workflow_id
@@ -40,16 +40,20 @@ async def main() -> int:
 
     client = await Client.connect(args.address, namespace=args.namespace)
     # The documented workflow id: starting the same export again attaches to the running one, and one that
-    # already succeeded is not redone (its result is returned).
-    handle = await client.start_workflow(
-        EXPORT_SNAPSHOT_WORKFLOW,
-        export,
-        id=export_workflow_id(*ids),
-        task_queue=args.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        result_type=ExportCompletion,
-    )
+    # already succeeded is not redone (the start is refused; its result is read instead).
+    workflow_id = export_workflow_id(*ids)
+    try:
+        handle = await client.start_workflow(
+            EXPORT_SNAPSHOT_WORKFLOW,
+            export,
+            id=workflow_id,
+            task_queue=args.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            result_type=ExportCompletion,
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle(workflow_id, result_type=ExportCompletion)
     try:
         completion = await handle.result()
     except WorkflowFailureError as err:
