@@ -45,6 +45,8 @@ export interface CreateExportJobInput {
    * failed before the retry looked), while a failed job of an earlier run with the same key is not.
    */
   runKey?: string;
+  /** `export-again`: a `Successful` job of the same snapshot and bucket does not count (default `reuse`). */
+  ifAlreadyExported?: 'reuse' | 'export-again';
 }
 
 /** Result of `createExportJob`. */
@@ -52,6 +54,8 @@ export interface CreateExportJobResult {
   status: ExportJobStatus;
   /** True when an existing job with this idempotency key was found and adopted, false when this call created it. */
   adopted: boolean;
+  /** True when the job was created by another caller (same snapshot and bucket) and is followed or reported. */
+  attached?: boolean;
   /** When the status was read (worker clock, epoch ms): where the poll cadence starts counting. */
   observedAt: number;
   /** The cluster's past export durations, from the list read for adoption (no extra request). */

@@ -1,14 +1,23 @@
-import { activityInfo, Context } from '@temporalio/activity';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ExportCompletion } from '../shared/export-contract';
+import { EXPORT_PROGRESS_QUERY, type ExportCompletion, type ExportProgress } from '../shared/export-contract';
 import { completionFromFailure, summarizeFailure, type FailureSummary } from '../shared/failure-summary';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
+import { OBSERVE_OVERDUE_GRACE_MS } from '../shared/workflow-observation';
 import { notReadyFailure } from './failure-mapping';
+
+/** Longest wait for the observed workflow to answer its `progress` query (it needs a live worker). */
+const QUERY_TIMEOUT_MS = 10_000;
 
 export interface ObserveExportWorkflowInput {
   workflowId: string;
+  /**
+   * The observed run ends at its own deadline, which its `progress` query tells; when it cannot answer (no worker),
+   * its start time plus this is assumed instead. Absent in inputs from before: no bound but the activity's own.
+   */
+  fallbackTimeoutMs?: number;
   backoff: BackoffSettings;
   jitterSeed: string;
 }
@@ -51,6 +60,16 @@ export function createWorkflowObserverActivities(client: () => Client = () => Co
       }
       const status = description.status.name;
       if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') {
+        if (input.fallbackTimeoutMs !== undefined) {
+          const deadlineMs = await observedDeadline(handle, description.startTime, input.fallbackTimeoutMs);
+          if (Date.now() > deadlineMs + OBSERVE_OVERDUE_GRACE_MS) {
+            throw ApplicationFailure.create({
+              type: FailureType.ExportWorkflowOverdue,
+              message: `Export workflow ${input.workflowId} is still running ${Math.round((Date.now() - deadlineMs) / 60_000)} min past its own deadline ${new Date(deadlineMs).toISOString()}; check that its workers run`,
+              nonRetryable: true,
+            });
+          }
+        }
         throw notReadyFailure(
           FailureType.ExportWorkflowRunning,
           `Export workflow ${input.workflowId} is still running`,
@@ -70,3 +89,26 @@ export function createWorkflowObserverActivities(client: () => Client = () => Co
 }
 
 export type WorkflowObserverActivities = ReturnType<typeof createWorkflowObserverActivities>;
+
+/**
+ * The observed run's deadline (epoch ms): its `progress` query's `deadlineAt`, read once and kept in the heartbeat
+ * details for later attempts (one query and one heartbeat per observation); its start plus `fallbackTimeoutMs`
+ * when it cannot answer.
+ */
+async function observedDeadline(handle: WorkflowHandle, startTime: Date, fallbackTimeoutMs: number): Promise<number> {
+  const kept = (activityInfo().heartbeatDetails as { observedDeadlineAt?: unknown } | undefined)?.observedDeadlineAt;
+  if (typeof kept === 'number') return kept;
+  let deadlineMs = startTime.getTime() + fallbackTimeoutMs;
+  try {
+    const progress = await handle.client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+      handle.query<ExportProgress>(EXPORT_PROGRESS_QUERY)
+    );
+    const told = progress.deadlineAt === null ? NaN : Date.parse(progress.deadlineAt);
+    if (!Number.isNaN(told)) deadlineMs = told;
+  } catch {
+    // No worker answered: keep the fallback, and ask again on the next attempt.
+    return deadlineMs;
+  }
+  heartbeat({ observedDeadlineAt: deadlineMs });
+  return deadlineMs;
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './durations';
 import { atlasIdSchema, clusterNameSchema } from './atlas-vocabulary';
-import { ADAPTIVE_DEFAULTS, type CadenceReport, type PollCadence, type PollMode } from './poll-cadence';
+import { ADAPTIVE_DEFAULTS, type PollCadence, type PollMode } from './poll-cadence';
 
 export type { CadenceReport } from './poll-cadence';
 
@@ -77,67 +77,67 @@ const pollingFieldsSchema = z.strictObject({
    * `exponential`: `initialInterval` × `backoffCoefficient`ⁿ up to `maximumInterval`. Without `mode`, an
    * object that sets `initialInterval` or `backoffCoefficient` (the shape from before modes) is exponential.
    */
-  mode: z.enum(POLLING_MODES, { error: `must be one of ${POLLING_MODES.join(', ')}` }).optional(),
+  mode: z.enum(POLLING_MODES, { error: `must be one of ${POLLING_MODES.join(', ')}` }).nullish(),
   /** fixed: the first wait (default `interval`); exponential: the first wait (default 30 s). */
-  initialInterval: durationSchema.optional(),
+  initialInterval: durationSchema.nullish(),
   /** fixed: the wait between reads (default 60 s). */
-  interval: durationSchema.optional(),
+  interval: durationSchema.nullish(),
   /** adaptive (default 10 min) and exponential (default 3 min): no wait is longer; the most lag a cadence adds. */
-  maximumInterval: durationSchema.optional(),
+  maximumInterval: durationSchema.nullish(),
   /** exponential: growth per read (default 1.5). */
-  backoffCoefficient: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').optional(),
+  backoffCoefficient: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').nullish(),
   /** adaptive: the finest step, near the estimated finish (default 10 s). */
-  minimumInterval: durationSchema.optional(),
+  minimumInterval: durationSchema.nullish(),
   /** adaptive: the step while `Queued` (default 60 s); it bounds how well the finish can be predicted. */
-  queuedInterval: durationSchema.optional(),
+  queuedInterval: durationSchema.nullish(),
   /** adaptive: `InProgress` lasts at least this long (default 10 min, Atlas's fixed overhead). */
-  inProgressFloor: durationSchema.optional(),
+  inProgressFloor: durationSchema.nullish(),
   /**
    * Atlas ms per worker ms, for simulators that run faster than real time (default 1): the cadence's
    * intervals above are on Atlas's clock and divided by it. `timeout`, `reportInterval` and `attemptTimeout`
    * are on the worker's clock and are not scaled.
    */
-  timeScale: z.number().positive('must be positive').max(1_000_000, 'must be at most 1000000').optional(),
+  timeScale: z.number().positive('must be positive').max(1_000_000, 'must be at most 1000000').nullish(),
   /** Give up waiting (the Atlas job itself keeps running) after this long from the workflow's start. */
-  timeout: durationSchema.optional(),
+  timeout: durationSchema.nullish(),
   /** Progress that changed without a state change reaches the workflow at most this often. */
-  reportInterval: durationSchema.optional(),
+  reportInterval: durationSchema.nullish(),
   /** Limit for one status read attempt, including its retries' network waits. */
-  attemptTimeout: durationSchema.optional(),
+  attemptTimeout: durationSchema.nullish(),
   /** Continue as new once a run's history has this many events (the server may suggest it earlier). */
-  maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').optional(),
+  maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').nullish(),
   /**
    * Stall alarm (off unless set): when neither the job's state nor its collection count moved for this long
    * (worker clock), the export is flagged stalled (search attribute `AtlasExportStalled`, metric, log). It counts
    * the progress the workflow saw, so set it well above the cadence's maximum interval (10 min adaptive).
    */
-  stallAfter: durationSchema.optional(),
+  stallAfter: durationSchema.nullish(),
   /** With `stallAfter`: fail the workflow with `ExportStalled` instead of only flagging it (default false). */
-  failOnStall: z.boolean().optional(),
+  failOnStall: z.boolean().nullish(),
 });
 type PollingFields = z.output<typeof pollingFieldsSchema>;
 
 export const pollingInputSchema = pollingFieldsSchema
   .superRefine((p, ctx) => {
-    if (p.failOnStall && p.stallAfter === undefined) {
+    if (p.failOnStall && (p.stallAfter === null || p.stallAfter === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['failOnStall'], message: 'needs stallAfter (how long without progress)' });
     }
     const mode = pollingModeOf(p);
     const allowed: readonly string[] = MODE_FIELDS[mode];
     for (const field of INTERVAL_FIELDS) {
-      if (p[field] === undefined || allowed.includes(field)) continue;
+      if (p[field] === null || p[field] === undefined || allowed.includes(field)) continue;
       const modes = POLLING_MODES.filter((m) => (MODE_FIELDS[m] as readonly string[]).includes(field));
       ctx.addIssue({
         code: 'custom',
         path: [field],
-        message: `is not a setting of mode "${mode}"${p.mode === undefined ? ' (the default)' : ''}; it belongs to mode ${modes.map((m) => `"${m}"`).join(' or ')}`,
+        message: `is not a setting of mode "${mode}"${p.mode ? '' : ' (the default)'}; it belongs to mode ${modes.map((m) => `"${m}"`).join(' or ')}`,
       });
     }
     const maximumIntervalMs = p.maximumInterval;
     if (mode === 'adaptive' && (maximumIntervalMs ?? Infinity) < (p.minimumInterval ?? 0)) {
       ctx.addIssue({ code: 'custom', path: ['maximumInterval'], message: 'must be at least minimumInterval' });
     }
-    if (mode === 'exponential' && maximumIntervalMs !== undefined) {
+    if (mode === 'exponential' && typeof maximumIntervalMs === 'number') {
       const [check, issue] = maximumAtLeastInitial;
       const initialIntervalMs = p.initialInterval ?? DEFAULT_EXPONENTIAL.initialIntervalMs;
       if (!check({ initialIntervalMs, maximumIntervalMs })) ctx.addIssue({ code: 'custom', ...issue });
@@ -184,7 +184,7 @@ export type PollingSettings = z.output<typeof pollingInputSchema>;
 
 function pollingModeOf(p: PollingFields): PollMode {
   if (p.mode) return p.mode;
-  return p.initialInterval !== undefined || p.backoffCoefficient !== undefined ? 'exponential' : 'adaptive';
+  return typeof p.initialInterval === 'number' || typeof p.backoffCoefficient === 'number' ? 'exponential' : 'adaptive';
 }
 
 function cadenceOf(p: PollingFields, timeScale: number): PollCadence {
@@ -212,29 +212,103 @@ function cadenceOf(p: PollingFields, timeScale: number): PollCadence {
   };
 }
 
+/** What an export does when the snapshot was already exported to the bucket by a `Successful` job of anyone. */
+export const IF_ALREADY_EXPORTED = ['reuse', 'export-again'] as const;
+export type IfAlreadyExported = (typeof IF_ALREADY_EXPORTED)[number];
+
 export const exportSnapshotInputSchema = z.strictObject({
   groupId: atlasIdSchema,
   clusterName: clusterNameSchema,
   snapshotId: atlasIdSchema,
   exportBucketId: atlasIdSchema,
-  customData: customDataSchema.optional(),
-  notify: z.strictObject({ workflowId: z.string().min(1, 'must not be empty').max(1000) }).optional(),
-  polling: pollingInputSchema.optional(),
+  /** Labels Atlas writes to the bucket's `.complete` file. `null` is the same as absent (as for every optional field). */
+  customData: customDataSchema.nullish(),
+  /** The workflow that receives the `exportCompleted` signal, whatever the outcome. */
+  notify: z.strictObject({ workflowId: z.string().min(1, 'must not be empty').max(1000) }).nullish(),
+  polling: pollingInputSchema.nullish(),
+  /**
+   * `reuse` (default): when a `Successful` job already exported this snapshot to this bucket (for any caller),
+   * report it (`attached: true`) instead of exporting again. `export-again`: export anyway. An active job of the
+   * snapshot and bucket (`Queued`, `InProgress`) is always followed, never doubled: Atlas runs one at a time.
+   */
+  ifAlreadyExported: z
+    .enum(IF_ALREADY_EXPORTED, { error: `must be one of ${IF_ALREADY_EXPORTED.join(', ')}` })
+    .nullish(),
 });
 /** What callers pass to `exportSnapshot`. */
 export type ExportSnapshotInput = z.input<typeof exportSnapshotInputSchema>;
 /** The input after validation and defaults. */
-export type ExportSnapshotParams = Omit<z.output<typeof exportSnapshotInputSchema>, 'polling'> & {
+export type ExportSnapshotParams = Omit<
+  z.output<typeof exportSnapshotInputSchema>,
+  'polling' | 'customData' | 'notify' | 'ifAlreadyExported'
+> & {
+  customData: z.output<typeof customDataSchema> | undefined;
+  notify: { workflowId: string } | undefined;
   polling: PollingSettings;
+  ifAlreadyExported: IfAlreadyExported;
 };
+
+/** Validates with defaults filled in; `null` optional fields become absent. */
+export function toExportSnapshotParams(
+  raw: unknown
+): { ok: true; value: ExportSnapshotParams } | { ok: false; issues: z.core.$ZodIssue[] } {
+  const parsed = exportSnapshotInputSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+  const { customData, notify, polling, ifAlreadyExported, ...ids } = parsed.data;
+  return {
+    ok: true,
+    value: {
+      ...ids,
+      customData: customData ?? undefined,
+      notify: notify ?? undefined,
+      polling: polling ?? pollingInputSchema.parse({}),
+      ifAlreadyExported: ifAlreadyExported ?? 'reuse',
+    },
+  };
+}
+
+/**
+ * Lowest values the polling settings accept. Intervals are on Atlas's clock, so a simulator still polls faster
+ * through `timeScale`; `attemptTimeout` and `reportInterval` are on the worker's clock.
+ */
+export const POLLING_FLOORS_MS = {
+  initialInterval: 1_000,
+  interval: 1_000,
+  maximumInterval: 1_000,
+  minimumInterval: 1_000,
+  queuedInterval: 1_000,
+  inProgressFloor: 1_000,
+  timeout: 1_000,
+  reportInterval: 1_000,
+  attemptTimeout: 1_000,
+  stallAfter: 1_000,
+} as const;
+
+/**
+ * The polling settings below {@link POLLING_FLOORS_MS}, as `path: message` issues (`root` names the input). Kept
+ * apart from the schema because workflows recorded before the floors existed must replay as they ran.
+ */
+export function pollingFloorIssues(polling: unknown, root: string): string[] {
+  const parsed = pollingFieldsSchema.safeParse(polling);
+  if (!parsed.success) return [];
+  const issues: string[] = [];
+  for (const [field, floorMs] of Object.entries(POLLING_FLOORS_MS) as [keyof typeof POLLING_FLOORS_MS, number][]) {
+    const ms = parsed.data[field];
+    if (typeof ms === 'number' && ms < floorMs) {
+      issues.push(`${root}.${field}: must be at least ${floorMs / 1000}s (got ${ms} ms)`);
+    }
+  }
+  return issues;
+}
 
 export function parseExportSnapshotInput(
   raw: unknown
 ): { ok: true; value: ExportSnapshotParams } | { ok: false; message: string } {
-  const parsed = exportSnapshotInputSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, message: describeIssues(parsed.error.issues) };
-  const polling = parsed.data.polling ?? pollingInputSchema.parse({});
-  return { ok: true, value: { ...parsed.data, polling } };
+  const parsed = toExportSnapshotParams(raw);
+  if (!parsed.ok) return { ok: false, message: describeIssues(parsed.issues) };
+  const floors = pollingFloorIssues((raw as { polling?: unknown }).polling, 'input.polling');
+  if (floors.length > 0) return { ok: false, message: floors.join('; ') };
+  return parsed;
 }
 
 /** Formats zod issues as `field.path: message; …` so every message names the field it is about. */
@@ -247,73 +321,12 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], root = 'inpu
     .join('; ');
 }
 
-/** Export job progress as the workflow, its query, signal and result report it. */
-export interface ExportJobStatus {
-  exportJobId: string;
-  /** Atlas state: `Queued`, `InProgress`, `Successful`, `Failed`, `Cancelled`, or any newer value Atlas sends. */
-  state: string;
-  exportedCollections: number | null;
-  totalCollections: number | null;
-  /** Sharded clusters: one entry per shard and config server replica set. */
-  components: { exportId: string | null; replicaSetName: string | null }[];
-  stateReason: { errorCode: string | null; message: string | null } | null;
-  createdAt: string | null;
-  finishedAt: string | null;
-  prefix: string | null;
-}
-
-/** Payload of the `exportCompleted` signal and the workflow's result. */
-export interface ExportCompletion {
-  workflowId: string;
-  groupId: string;
-  clusterName: string;
-  snapshotId: string;
-  exportBucketId: string;
-  /** Null only when the job could not be created (`state: 'CreateFailed'`). */
-  exportJobId: string | null;
-  /**
-   * The Atlas terminal state; the last seen state when the deadline passed; `CreateFailed` when no job was made;
-   * `Detached` when the workflow was cancelled while the job ran (see `detachedFrom`).
-   */
-  state: string;
-  exportedCollections: number | null;
-  totalCollections: number | null;
-  components: ExportJobStatus['components'];
-  stateReason: ExportJobStatus['stateReason'];
-  prefix: string | null;
-  /** When the workflow started (ISO 8601). */
-  startedAt: string;
-  /** When the job reached its terminal state per Atlas, else when the workflow stopped waiting. */
-  finishedAt: string;
-  /** True when the terminal state came from Atlas; false when the workflow stopped waiting (deadline). */
-  terminal: boolean;
-  /**
-   * Set when the workflow was cancelled while the job ran (`state: 'Detached'`): the Atlas state last seen. Atlas
-   * has no API to cancel an export job, so it may still be running.
-   */
-  detachedFrom?: string;
-}
-
-/** What the `progress` query returns. */
-export interface ExportProgress {
-  phase: 'validating' | 'creating' | 'polling' | 'notifying' | 'done';
-  exportJobId: string | null;
-  state: string | null;
-  exportedCollections: number | null;
-  totalCollections: number | null;
-  components: ExportJobStatus['components'];
-  /** Status reads made so far (all runs of this workflow, across continue-as-new). */
-  polls: number;
-  startedAt: string;
-  /** When the workflow last learned something new from Atlas. */
-  lastUpdateAt: string | null;
-  deadlineAt: string;
-  finishedAt: string | null;
-  /** How many times this workflow continued as new to keep its history bounded. */
-  continuedAsNew: number;
-  notify: { workflowId: string; delivered: boolean | null; error: string | null } | null;
-  /** The poll cadence's latest decision the workflow has heard of; null before the first read. */
-  cadence: CadenceReport | null;
-  /** Set while the stall alarm (`polling.stallAfter`) is raised: since when nothing moved. */
-  stalledSince: string | null;
-}
+export {
+  EXPORT_REPORTS_VERSION,
+  exportCompletionSchema,
+  exportJobStatusSchema,
+  exportProgressSchema,
+  type ExportCompletion,
+  type ExportJobStatus,
+  type ExportProgress,
+} from './export-reports';

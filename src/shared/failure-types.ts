@@ -34,6 +34,8 @@ export const FailureType = {
   NoExportableSnapshot: 'NoExportableSnapshot',
   /** An export workflow this run observes (it existed already) is still running; thrown by each look (BENIGN). */
   ExportWorkflowRunning: 'ExportWorkflowRunning',
+  /** An observed export workflow kept running an hour past its own deadline (it has likely lost its workers). */
+  ExportWorkflowOverdue: 'ExportWorkflowOverdue',
   /** A workflow (e.g. an export) was terminated, cancelled or timed out instead of failing with a typed failure. */
   WorkflowTerminated: 'WorkflowTerminated',
   WorkflowCancelled: 'WorkflowCancelled',

@@ -53,9 +53,9 @@ export const exportTargetSchema = z.strictObject({
   groupId: atlasIdSchema,
   clusterName: clusterNameSchema,
   exportBucketId: atlasIdSchema,
-  customData: customDataSchema.optional(),
+  customData: customDataSchema.nullish(),
   /** Default `latest`. */
-  snapshot: snapshotPolicySchema.default('latest'),
+  snapshot: snapshotPolicySchema.nullish().transform((p): SnapshotPolicy => p ?? 'latest'),
 });
 /** One target as callers write it. */
 export type ExportTarget = z.input<typeof exportTargetSchema>;
@@ -65,14 +65,14 @@ export type ExportTargetParams = z.output<typeof exportTargetSchema>;
 const onDemandSchema = z
   .strictObject({
     /** Days Atlas keeps the snapshot (default 1: long enough to export it). */
-    retentionInDays: z.number().int().min(1, 'must be at least 1').max(365, 'must be at most 365').optional(),
+    retentionInDays: z.number().int().min(1, 'must be at least 1').max(365, 'must be at most 365').nullish(),
     /** First status read after taking the snapshot. */
-    initialInterval: durationSchema.optional(),
+    initialInterval: durationSchema.nullish(),
     /** Cap of the status-read backoff. */
-    maximumInterval: durationSchema.optional(),
-    backoffCoefficient: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').optional(),
+    maximumInterval: durationSchema.nullish(),
+    backoffCoefficient: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').nullish(),
     /** Give up on a snapshot that is not `completed` this long after it was taken. */
-    timeout: durationSchema.optional(),
+    timeout: durationSchema.nullish(),
   })
   .transform((o) => ({
     retentionInDays: o.retentionInDays ?? DEFAULT_ON_DEMAND.retentionInDays,
@@ -102,13 +102,13 @@ export const scheduledExportInputSchema = z
       .int('must be an integer')
       .min(1, 'must be at least 1')
       .max(MAX_EXPORT_CONCURRENCY, `must be at most ${MAX_EXPORT_CONCURRENCY}`)
-      .optional(),
+      .nullish(),
     /** Polling settings of every child `exportSnapshot` (see its contract); also the cadence of observing one. */
-    polling: pollingInputSchema.optional(),
+    polling: pollingInputSchema.nullish(),
     /** How on-demand snapshots are taken and waited for. */
-    onDemand: onDemandSchema.optional(),
+    onDemand: onDemandSchema.nullish(),
     /** Continue as new once a run's history has this many events. */
-    maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').optional(),
+    maxHistoryEvents: z.number().int().min(20, 'must be at least 20').max(40_000, 'must be at most 40000').nullish(),
   })
   .superRefine((input, ctx) => {
     const seen = new Map<string, number>();
@@ -158,73 +158,101 @@ export function policyKind(policy: SnapshotPolicy): SnapshotPolicyKind {
 /**
  * Where a target is:
  * `Pending` → (`ResolvingSnapshot` | `TakingSnapshot` → `WaitingForSnapshot`) → `Exporting` →
- * `Successful` | `Failed`; or `Skipped` (its snapshot is already exported to the bucket by another job).
+ * `Successful` | `Failed`; or `Skipped` (its snapshot is already exported to the bucket by another job). When the
+ * run is cancelled: `Abandoned` (its export workflow keeps running and exporting) or `Cancelled` (not exporting).
  */
-export type TargetState =
-  | 'Pending'
-  | 'ResolvingSnapshot'
-  | 'TakingSnapshot'
-  | 'WaitingForSnapshot'
-  | 'Exporting'
-  | 'Successful'
-  | 'Failed'
-  | 'Skipped';
+export const TARGET_STATES = [
+  'Pending',
+  'ResolvingSnapshot',
+  'TakingSnapshot',
+  'WaitingForSnapshot',
+  'Exporting',
+  'Successful',
+  'Failed',
+  'Skipped',
+  'Abandoned',
+  'Cancelled',
+] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
 
-export const FINISHED_TARGET_STATES: ReadonlySet<TargetState> = new Set(['Successful', 'Failed', 'Skipped']);
+export const FINISHED_TARGET_STATES: ReadonlySet<TargetState> = new Set([
+  'Successful',
+  'Failed',
+  'Skipped',
+  'Abandoned',
+  'Cancelled',
+]);
 
 /** One target in the `summary` query and the result. */
-export interface TargetSummary {
-  /** Position in the input's `targets` (stable across continue-as-new). */
-  index: number;
-  groupId: string;
-  clusterName: string;
-  exportBucketId: string;
-  policy: SnapshotPolicyKind;
-  state: TargetState;
-  /** The snapshot exported (or chosen), once known. */
-  snapshotId: string | null;
-  /** The `exportSnapshot` workflow that exports it (started by this run, or observed when `attached`). */
-  childWorkflowId: string | null;
-  /** True when that workflow already existed (an earlier or overlapping run, or another caller) and was observed. */
-  attached: boolean;
-  exportJobId: string | null;
-  /** Atlas export job state, once known. */
-  jobState: string | null;
-  exportedCollections: number | null;
-  totalCollections: number | null;
-  /** Why the target failed: the failure type (e.g. `ExportFailed`, `CLUSTER_NOT_FOUND`) and message. */
-  error: { type: string; message: string } | null;
-  /** What else is worth knowing, e.g. why it was skipped. */
-  note: string | null;
-  finishedAt: string | null;
-}
+export const targetSummarySchema = z.object({
+  index: z.number().int().describe("Position in the input's targets (stable across continue-as-new)"),
+  groupId: z.string(),
+  clusterName: z.string(),
+  exportBucketId: z.string(),
+  policy: z.enum(['latest', 'on-demand', 'snapshotId']),
+  state: z.enum(TARGET_STATES),
+  snapshotId: z.string().nullable().describe('The snapshot exported (or chosen), once known'),
+  childWorkflowId: z
+    .string()
+    .nullable()
+    .describe('The exportSnapshot workflow that exports it (started by this run, or observed when attached)'),
+  attached: z
+    .boolean()
+    .describe('True when that workflow already existed (an earlier or overlapping run, or another caller)'),
+  exportJobId: z.string().nullable(),
+  jobState: z.string().nullable().describe('Atlas export job state, once known'),
+  exportedCollections: z.number().int().nullable(),
+  totalCollections: z.number().int().nullable(),
+  error: z
+    .object({ type: z.string(), message: z.string() })
+    .nullable()
+    .describe('Why the target failed: the failure type (e.g. ExportFailed, CLUSTER_NOT_FOUND) and message'),
+  note: z.string().nullable().describe('What else is worth knowing, e.g. why it was skipped'),
+  finishedAt: z.string().nullable(),
+});
+export type TargetSummary = z.infer<typeof targetSummarySchema>;
 
 /** What the `summary` query and the workflow's result (or its failure's details) hold. */
-export interface ScheduledExportSummary {
-  workflowId: string;
-  startedAt: string;
-  finishedAt: string | null;
-  concurrency: number;
-  /** Runs this workflow continued as new to keep its history bounded. */
-  continuedAsNew: number;
-  counts: {
-    total: number;
-    pending: number;
-    running: number;
-    successful: number;
-    failed: number;
-    skipped: number;
-  };
-  targets: TargetSummary[];
-}
+export const scheduledExportSummarySchema = z
+  .object({
+    workflowId: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    concurrency: z.number().int(),
+    continuedAsNew: z.number().int().describe('Runs this workflow continued as new to keep its history bounded'),
+    counts: z.object({
+      total: z.number().int(),
+      pending: z.number().int(),
+      running: z.number().int(),
+      successful: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+      abandoned: z.number().int().describe('Run cancelled while the target exported: its export keeps running'),
+      cancelled: z.number().int().describe('Run cancelled before the target exported'),
+    }),
+    targets: z.array(targetSummarySchema),
+  })
+  .meta({ title: 'ScheduledExportSummary', description: 'The summary query and the scheduledExport result' });
+export type ScheduledExportSummary = z.infer<typeof scheduledExportSummarySchema>;
 
 export function countTargets(targets: readonly TargetSummary[]): ScheduledExportSummary['counts'] {
-  const counts = { total: targets.length, pending: 0, running: 0, successful: 0, failed: 0, skipped: 0 };
+  const counts = {
+    total: targets.length,
+    pending: 0,
+    running: 0,
+    successful: 0,
+    failed: 0,
+    skipped: 0,
+    abandoned: 0,
+    cancelled: 0,
+  };
   for (const t of targets) {
     if (t.state === 'Pending') counts.pending++;
     else if (t.state === 'Successful') counts.successful++;
     else if (t.state === 'Failed') counts.failed++;
     else if (t.state === 'Skipped') counts.skipped++;
+    else if (t.state === 'Abandoned') counts.abandoned++;
+    else if (t.state === 'Cancelled') counts.cancelled++;
     else counts.running++;
   }
   return counts;

@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -19,8 +20,8 @@ import { atlasProjectPacing } from '../shared/atlas-rate-limit';
 import { TERMINAL_EXPORT_JOB_STATES } from '../shared/atlas-vocabulary';
 import {
   describeIssues,
-  exportSnapshotInputSchema,
-  pollingInputSchema,
+  pollingFloorIssues,
+  toExportSnapshotParams,
   type ExportCompletion,
   type ExportJobStatus,
   type ExportProgress,
@@ -28,12 +29,22 @@ import {
   type ExportSnapshotParams,
 } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
+import { RETRY_DELAY_CAP_MS } from '../shared/retry-delay-bounds';
 import { decideNextPoll, initialCadenceMemory, toCadenceReport, type CadenceMemory } from '../shared/poll-cadence';
 import { collectionCount } from '../shared/progress-text';
 import { WORKFLOW_EXPORT_STATES } from '../shared/search-attributes';
 import { iso, workflowNow } from './clock';
 import { ExportObservability } from './export-observability';
 import { exportCompletedSignal, progressQuery } from './messages';
+
+/**
+ * Patches of behaviour that recorded histories did not have, each taken only on the path it changes:
+ * - polling floors: an input below {@link pollingFloorIssues}'s floors is refused (it ran before);
+ * - deadline: a retry state TIMEOUT ends the wait only when the deadline is really near; the wait then lasts
+ *   until the deadline itself before the final read (before, it ended at once, whatever time was left).
+ */
+const POLLING_FLOORS_PATCH = 'export-polling-floors-v1';
+const REAL_DEADLINE_PATCH = 'export-real-deadline-v1';
 
 /** What a run hands to the next one when it continues as new to keep history bounded. */
 export interface ExportResumeState {
@@ -47,6 +58,8 @@ export interface ExportResumeState {
   /** When the job's state or collection count last moved, for the stall alarm. */
   lastChangeAtMs?: number;
   stalledSince?: string | null;
+  /** The job was created by another caller (absent in runs from before attaching existed). */
+  attached?: boolean;
 }
 
 /**
@@ -69,10 +82,11 @@ export async function exportSnapshot(
     exportedCollections: resume?.status.exportedCollections ?? null,
     totalCollections: resume?.status.totalCollections ?? null,
     components: resume?.status.components ?? [],
+    attached: resume?.attached ?? false,
     polls: resume?.polls ?? 0,
     startedAt: iso(startedAtMs),
     lastUpdateAt: null,
-    deadlineAt: iso(resume?.deadlineAtMs ?? startedAtMs),
+    deadlineAt: resume ? iso(resume.deadlineAtMs) : null,
     finishedAt: null,
     continuedAsNew: resume?.continuedAsNew ?? 0,
     notify: null,
@@ -111,6 +125,19 @@ export async function exportSnapshot(
       },
     });
   const target = `${params.clusterName} snapshot ${params.snapshotId}`;
+  /**
+   * Whether an activity failure means the deadline: its schedule-to-close (set to what is left) ran out, or the
+   * server refused a retry (retry state TIMEOUT) that the next wait would have pushed past it. The latter is
+   * checked against the clock: only a wait no longer than any legitimate one (a poll interval, a capped
+   * Retry-After) can do that, so with more time left than that it was not the deadline ('early').
+   */
+  const deadlineOf = (err: unknown): 'deadline' | 'early' | null => {
+    if (!isPastDeadline(err)) return null;
+    if (err.cause instanceof TimeoutFailure) return 'deadline';
+    const longestWaitMs =
+      Math.max(params.polling.maximumIntervalMs, RETRY_DELAY_CAP_MS) + params.polling.attemptTimeoutMs;
+    return deadlineAtMs - workflowNow() > longestWaitMs && patched(REAL_DEADLINE_PATCH) ? 'early' : 'deadline';
+  };
 
   let status: ExportJobStatus;
   let cadence: CadenceMemory;
@@ -122,18 +149,36 @@ export async function exportSnapshot(
     // A separate upsert only for histories recorded before patch v2; a no-op since (the first upsert carried it).
     obs.publish({ state: WORKFLOW_EXPORT_STATES.creating });
     try {
-      const created = await activities(`Create export of ${target}`).createExportJob({
-        groupId: params.groupId,
-        clusterName: params.clusterName,
-        snapshotId: params.snapshotId,
-        exportBucketId: params.exportBucketId,
-        customData: params.customData,
-        idempotencyKey: info.workflowId,
-        runKey: info.firstExecutionRunId,
-      });
+      let created;
+      for (;;) {
+        try {
+          created = await activities(`Create export of ${target}`).createExportJob({
+            groupId: params.groupId,
+            clusterName: params.clusterName,
+            snapshotId: params.snapshotId,
+            exportBucketId: params.exportBucketId,
+            customData: params.customData,
+            idempotencyKey: info.workflowId,
+            runKey: info.firstExecutionRunId,
+            ifAlreadyExported: params.ifAlreadyExported,
+          });
+          break;
+        } catch (err) {
+          if (deadlineOf(err) !== 'early') throw err;
+          log.warn('Create retries stopped long before the deadline; creating again', { error: String(err) });
+        }
+      }
       status = created.status;
+      progress.attached = created.attached ?? false;
       cadence = initialCadenceMemory(created.observedAt ?? workflowNow(), created.learned ?? null);
-      log.info(created.adopted ? 'Adopted export job' : 'Created export job', { exportJobId: status.exportJobId });
+      log.info(
+        created.attached
+          ? 'Attached to an export of the same snapshot and bucket'
+          : created.adopted
+            ? 'Adopted export job'
+            : 'Created export job',
+        { exportJobId: status.exportJobId }
+      );
     } catch (err) {
       // Nothing was exported; tell the listener before failing, so no caller waits forever.
       const state = isCancellation(err) ? 'Cancelled' : 'CreateFailed';
@@ -212,6 +257,7 @@ export async function exportSnapshot(
         cadence,
         lastChangeAtMs,
         stalledSince: progress.stalledSince,
+        ...(progress.attached ? { attached: true } : {}),
       });
     }
     const known = {
@@ -257,7 +303,12 @@ export async function exportSnapshot(
     } catch (err) {
       // The deadline is the activity's schedule-to-close timeout: it ends in a TimeoutFailure mid-attempt, or
       // with the last attempt's failure and retry state TIMEOUT when the next retry would pass it.
-      if (!isPastDeadline(err)) {
+      const deadline = deadlineOf(err);
+      if (deadline === 'early') {
+        log.warn('Poll retries stopped long before the deadline; polling again', { error: String(err) });
+        continue;
+      }
+      if (deadline === null) {
         // A fatal error or a cancellation while the job runs: the listener still hears the last state. Atlas
         // cannot cancel an export, so a cancelled workflow leaves the job running: it says so (Detached).
         const cancelled = isCancellation(err);
@@ -271,6 +322,12 @@ export async function exportSnapshot(
         );
         if (cancelled) completion.detachedFrom = status.state;
         return endWithError(params, progress, completion, err, obs, WORKFLOW_EXPORT_STATES.detached);
+      }
+      // Refused retry near the deadline: the cadence's next read was past it. Wait for the deadline itself, so
+      // nothing is reported before it, then read once more.
+      const leftMs = deadlineAtMs - workflowNow();
+      if (leftMs > 0 && patched(REAL_DEADLINE_PATCH)) {
+        await sleep(leftMs, { summary: `Polling deadline ${progress.deadlineAt}` });
       }
       deadlineHit = true;
       break;
@@ -341,15 +398,20 @@ async function validateOrNotify(
   startedAtMs: number,
   obs: ExportObservability
 ): Promise<ExportSnapshotParams> {
-  const parsed = exportSnapshotInputSchema.safeParse(input);
-  if (parsed.success) return { ...parsed.data, polling: parsed.data.polling ?? pollingInputSchema.parse({}) };
+  const parsed = toExportSnapshotParams(input);
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  let problems: string | null = parsed.ok ? null : describeIssues(parsed.issues);
+  if (parsed.ok) {
+    const floors = pollingFloorIssues(raw.polling, 'input.polling');
+    if (floors.length > 0 && patched(POLLING_FLOORS_PATCH)) problems = floors.join('; ');
+    else return parsed.value;
+  }
   const failure = ApplicationFailure.create({
     type: FailureType.InvalidExportInput,
-    message: `Invalid exportSnapshot input, nothing was sent to Atlas: ${describeIssues(parsed.error.issues)}`,
+    message: `Invalid exportSnapshot input, nothing was sent to Atlas: ${problems}`,
     nonRetryable: true,
   });
-  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-  const notifyTo = (raw.notify as { workflowId?: unknown } | undefined)?.workflowId;
+  const notifyTo = (raw.notify as { workflowId?: unknown } | null | undefined)?.workflowId;
   if (typeof notifyTo === 'string' && notifyTo.length > 0) {
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
     const asGiven = {
@@ -386,7 +448,7 @@ async function endWithError(
   await CancellationScope.nonCancellable(() => notify(params, progress, completion));
   progress.phase = 'done';
   progress.finishedAt = completion.finishedAt;
-  if (completion.detachedFrom !== undefined) {
+  if (completion.detachedFrom !== null) {
     setCurrentDetails(
       `${details(params, progress)}\n\n**Detached**: this workflow was cancelled and stopped following export job ` +
         `\`${completion.exportJobId ?? '-'}\` (last seen ${completion.detachedFrom}). Atlas has no API to cancel an ` +
@@ -465,6 +527,8 @@ function completionOf(
     startedAt: iso(startedAtMs),
     finishedAt: terminal && status?.finishedAt ? status.finishedAt : iso(workflowNow()),
     terminal,
+    attached: progress.attached,
+    detachedFrom: null,
   };
 }
 

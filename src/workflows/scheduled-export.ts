@@ -17,6 +17,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { OBSERVE_OVERDUE_GRACE_MS } from '../shared/workflow-observation';
+import { MAX_DURATION_MS } from '../shared/durations';
 import type { Activities } from '../activities';
 import { atlasProjectPacing } from '../shared/atlas-rate-limit';
 import type { ExportCompletion, ExportSnapshotInput } from '../shared/export-contract';
@@ -109,20 +111,34 @@ export async function scheduledExport(
   let next = 0;
   let inFlight = 0;
   const running: Promise<void>[] = [];
-  while (next < work.length) {
-    await condition(() => inFlight < params.concurrency);
-    // Every run exports at least one target, so a tiny limit still makes progress.
-    if (next > 0 && historyFull(params.maxHistoryEvents)) break;
-    const item = work[next++]!;
-    inFlight++;
-    running.push(
-      exporter.run(item.target, item.summary).finally(() => {
-        inFlight--;
-        details(summary());
-      })
-    );
+  try {
+    while (next < work.length) {
+      await condition(() => inFlight < params.concurrency);
+      // Every run exports at least one target, so a tiny limit still makes progress.
+      if (next > 0 && historyFull(params.maxHistoryEvents)) break;
+      const item = work[next++]!;
+      inFlight++;
+      running.push(
+        exporter.run(item.target, item.summary).finally(() => {
+          inFlight--;
+          details(summary());
+        })
+      );
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    exporter.cancellation ??= err;
   }
   await Promise.all(running);
+
+  if (exporter.cancellation !== null) {
+    // Cancelled: the run ends cancelled. Exports already running keep going (Atlas cannot stop them) and were
+    // reported Abandoned; targets that had not started are Cancelled.
+    for (const w of work) if (w.summary.state === 'Pending') finish(w.summary, 'Cancelled', null);
+    finishedAt = iso(workflowNow());
+    details(summary());
+    throw exporter.cancellation as Error;
+  }
 
   if (next < work.length) {
     // Drained: every child of this run has finished, so nothing is left waiting on this run's history.
@@ -190,7 +206,11 @@ function recordCompletion(t: TargetSummary, c: ExportCompletion): void {
   t.totalCollections = c.totalCollections;
 }
 
-function finish(t: TargetSummary, state: 'Successful' | 'Failed' | 'Skipped', error: FailureSummary | null): void {
+function finish(
+  t: TargetSummary,
+  state: 'Successful' | 'Failed' | 'Skipped' | 'Abandoned' | 'Cancelled',
+  error: FailureSummary | null
+): void {
   t.state = state;
   t.error = error;
   t.finishedAt = iso(workflowNow());
@@ -198,6 +218,9 @@ function finish(t: TargetSummary, state: 'Successful' | 'Failed' | 'Skipped', er
 
 /** Runs targets: resolve the snapshot, then export it through a child (or observe the existing export). */
 class TargetExporter {
+  /** The first cancellation a target saw: the run was cancelled. */
+  cancellation: unknown = null;
+
   constructor(
     private readonly params: ScheduledExportParams,
     private readonly rawInput: ScheduledExportInput,
@@ -236,6 +259,10 @@ class TargetExporter {
       if (snapshotId === null) return;
       await this.export(target, t, snapshotId);
     } catch (err) {
+      if (isCancellation(err)) {
+        this.cancelled(t, err);
+        return;
+      }
       if (t.state === 'WaitingForSnapshot' && isActivityDeadline(err)) {
         finish(t, 'Failed', {
           type: FailureType.SnapshotDeadlineExceeded,
@@ -356,14 +383,25 @@ class TargetExporter {
     } catch (err) {
       const completion = this.signalled.get(childId) ?? completionFromFailure(err);
       if (completion) recordCompletion(t, completion);
-      if (isCancellation(err)) {
-        t.note =
-          'this run was cancelled; the export workflow keeps running (abandoned) and the next run attaches to it';
-      }
-      finish(t, 'Failed', summarizeFailure(err));
+      if (isCancellation(err)) this.cancelled(t, err);
+      else finish(t, 'Failed', summarizeFailure(err));
     } finally {
       this.byChild.delete(childId);
       this.signalled.delete(childId);
+    }
+  }
+
+  /** The run was cancelled while this target ran: an export that had started keeps running (Abandoned). */
+  private cancelled(t: TargetSummary, err: unknown): void {
+    this.cancellation ??= err;
+    if (t.state === 'Exporting') {
+      t.note =
+        `this run was cancelled; export workflow ${t.childWorkflowId} keeps running (abandoned: Atlas cannot stop ` +
+        'an export) and the next run attaches to it';
+      finish(t, 'Abandoned', null);
+    } else {
+      t.note = 'this run was cancelled before the target exported';
+      finish(t, 'Cancelled', null);
     }
   }
 
@@ -373,12 +411,14 @@ class TargetExporter {
     t.note = 'the export workflow already existed (an earlier or overlapping run, or another caller); observed it';
     this.byChild.delete(childId);
     const polling = this.params.polling;
+    // Bounded by the observed run's own deadline (the activity reads it), not by this run's polling settings.
     const observed = await this.activities(
       `Observe existing export ${childId}`,
       undefined,
-      polling.timeoutMs + 3600_000
+      MAX_DURATION_MS + OBSERVE_OVERDUE_GRACE_MS
     ).observeExportWorkflow({
       workflowId: childId,
+      fallbackTimeoutMs: polling.timeoutMs,
       // Describing a workflow costs no Atlas call: keep its cap at the old 3 min even when the cadence's is longer.
       backoff: { ...polling, maximumIntervalMs: Math.min(polling.maximumIntervalMs, OBSERVE_MAXIMUM_INTERVAL_MS) },
       jitterSeed: `${this.parentWorkflowId}:${childId}`,

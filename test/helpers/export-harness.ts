@@ -12,13 +12,17 @@ import type { SimulatorOptions } from '../../src/simulator';
 import { startSimulatedAtlas, type SimulatedAtlas } from './atlas';
 import { connectTemporal, startTestWorker, uniqueId, type TemporalTestContext, type TestWorker } from './temporal';
 
-/** Fast polling for a simulator running 600× real time. */
+/**
+ * Fast polling for a simulator running 600× real time: reads every 100–400 ms of the worker's clock (1–4 s of
+ * Atlas's at `timeScale` 10, above the input floors).
+ */
 export const FAST_POLLING = {
-  initialInterval: 100,
-  maximumInterval: 400,
+  initialInterval: '1s',
+  maximumInterval: '4s',
   backoffCoefficient: 1.5,
+  timeScale: 10,
   timeout: '2m',
-  reportInterval: 300,
+  reportInterval: '1s',
   attemptTimeout: '10s',
 } as const;
 

@@ -74,9 +74,10 @@ describe('exportSnapshot search attributes', () => {
           snapshotId,
           polling: {
             mode: 'exponential',
-            initialInterval: 50,
-            maximumInterval: 100,
-            reportInterval: 1,
+            initialInterval: '1s',
+            maximumInterval: '2s',
+            timeScale: 20,
+            reportInterval: '1s',
             maxHistoryEvents: 25,
             timeout: '2m',
           },

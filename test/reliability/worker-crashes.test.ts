@@ -94,9 +94,10 @@ describe('the worker process killed with SIGKILL, again and again', () => {
             snapshotId: p.snapshotId,
             notify: { workflowId: listener.workflowId },
             polling: {
-              initialInterval: 200,
-              maximumInterval: 1_000,
-              reportInterval: 500,
+              initialInterval: '2s',
+              maximumInterval: '10s',
+              timeScale: 10,
+              reportInterval: '1s',
               attemptTimeout: '3s',
               timeout: '10m',
             },

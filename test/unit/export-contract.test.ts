@@ -44,10 +44,10 @@ describe('exportSnapshot input', () => {
   });
 
   it('keeps the pre-mode shape exponential, so older inputs and histories mean what they meant', () => {
-    const parsed = parseExportSnapshotInput({ ...valid, polling: { initialInterval: 100, backoffCoefficient: 1.5 } });
+    const parsed = parseExportSnapshotInput({ ...valid, polling: { initialInterval: 1000, backoffCoefficient: 1.5 } });
     expect(parsed.ok && parsed.value.polling.cadence).toEqual({
       mode: 'exponential',
-      initialIntervalMs: 100,
+      initialIntervalMs: 1000,
       maximumIntervalMs: 180_000,
       backoffCoefficient: 1.5,
       timeScale: 1,

@@ -96,10 +96,10 @@ function expectNamesField(message: string, m: Mutation): void {
 
 const validPolling = fc.record(
   {
-    initialInterval: fc.oneof(fc.integer({ min: 1, max: 60_000 }), fc.constantFrom('1s', '30s', '0.5m')),
+    initialInterval: fc.oneof(fc.integer({ min: 1_000, max: 60_000 }), fc.constantFrom('1s', '30s', '0.5m')),
     maximumInterval: fc.oneof(fc.integer({ min: 60_000, max: 3_600_000 }), fc.constantFrom('5m', '1h')),
     backoffCoefficient: fc.double({ min: 1, max: 10, noNaN: true }),
-    timeout: fc.oneof(fc.integer({ min: 1, max: MAX_DURATION_MS }), fc.constantFrom('48h', '7d', '3650d')),
+    timeout: fc.oneof(fc.integer({ min: 1_000, max: MAX_DURATION_MS }), fc.constantFrom('48h', '7d', '3650d')),
     reportInterval: fc.constantFrom('5m', 1000),
     attemptTimeout: fc.constantFrom('1m', 10_000),
     maxHistoryEvents: fc.integer({ min: 20, max: 40_000 }),
@@ -319,7 +319,7 @@ function expectScheduledInvariants(v: ScheduledExportParams): void {
     expect(t.groupId).toMatch(ATLAS_ID_PATTERN);
     expect(t.exportBucketId).toMatch(ATLAS_ID_PATTERN);
     expect(t.clusterName).toMatch(CLUSTER_NAME_PATTERN);
-    expectCustomDataInvariants(t.customData);
+    expectCustomDataInvariants(t.customData ?? undefined);
     const p = t.snapshot;
     if (typeof p === 'string') expect(['latest', 'on-demand']).toContain(p);
     else expect(p.snapshotId).toMatch(ATLAS_ID_PATTERN);

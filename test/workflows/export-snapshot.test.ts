@@ -198,9 +198,10 @@ describe('exportSnapshot against the Atlas simulator', () => {
           snapshotId,
           polling: {
             ...FAST_POLLING,
-            initialInterval: 50,
-            maximumInterval: 100,
-            reportInterval: 1,
+            initialInterval: '1s',
+            maximumInterval: '2s',
+            timeScale: 20,
+            reportInterval: '1s',
             maxHistoryEvents: 25,
           },
         })

@@ -108,7 +108,7 @@ describe('poll cadence against the Atlas simulator', () => {
 
     // Report every progress change, so the run grows its history and continues as new.
     const handle = await suite.h.start(
-      input(clusterName, snapshot(), { ...polling, reportInterval: 1, maxHistoryEvents: 20 })
+      input(clusterName, snapshot(), { ...polling, reportInterval: '1s', maxHistoryEvents: 20 })
     );
     const { result, seen } = await watch(handle);
     expect(result.state).toBe('Successful');

@@ -117,7 +117,7 @@ describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
       { snapshotId: longSnapshot }
     );
     const long = await h.start(
-      h.input({ snapshotId: longSnapshot, polling: { ...FAST_POLLING, reportInterval: 1, maxHistoryEvents: 25 } })
+      h.input({ snapshotId: longSnapshot, polling: { ...FAST_POLLING, reportInterval: '1s', maxHistoryEvents: 25 } })
     );
     await long.result();
     // The first run of the chain is the one that continued as new.
@@ -242,7 +242,7 @@ describe.runIf(RECORD_CADENCE)('recording poll cadence histories (RECORD_HISTORI
     await (await h.start(input())).result();
     await save('adaptive-learned', await h.start(input()));
 
-    const long = await h.start(input({ reportInterval: 1, maxHistoryEvents: 20 }));
+    const long = await h.start(input({ reportInterval: '1s', maxHistoryEvents: 20 }));
     await long.result();
     await save(
       'adaptive-continued-as-new-first-run',

@@ -37,7 +37,16 @@ describe('scheduledExport against the Atlas simulator', () => {
     }
     const summary = await result;
 
-    expect(summary.counts).toEqual({ total: 5, pending: 0, running: 0, successful: 5, failed: 0, skipped: 0 });
+    expect(summary.counts).toEqual({
+      total: 5,
+      pending: 0,
+      running: 0,
+      successful: 5,
+      failed: 0,
+      skipped: 0,
+      abandoned: 0,
+      cancelled: 0,
+    });
     expect(peakRunning).toBeGreaterThan(0);
     expect(peakRunning).toBeLessThanOrEqual(2);
     summary.targets.forEach((t, i) => {

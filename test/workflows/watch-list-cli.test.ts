@@ -17,7 +17,7 @@ async function slowExport(totalCollections = 10, outcome: 'Successful' | 'Failed
   const snapshotId = h.freshSnapshot();
   atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 3_600_000, totalCollections, outcome }, { snapshotId });
   return h.start(
-    h.input({ snapshotId, polling: { ...h.input().polling, reportInterval: 300, maximumInterval: 1_000 } })
+    h.input({ snapshotId, polling: { ...h.input().polling, reportInterval: '1s', maximumInterval: '10s' } })
   );
 }
 
