@@ -191,6 +191,8 @@ describe.skipIf(peers.reason !== undefined && !CI)('Temporal Python SDK as a cal
         )
         .toEqual(['ExportCompletion']);
       expect.soft(received(name).workflowId, name).toBe(workflowId);
+      // Each export created its own job: none followed another caller's.
+      expect.soft(received(name).attached, name).toBe(false);
       // The progress query answered in the published shape, and it says the signal was delivered.
       expect.soft(r.progress.errors, name).toEqual([]);
       expect

@@ -71,7 +71,8 @@ describe('Temporal CLI as a client (temporal workflow start/query/list/result/de
     atlas.sim.setExportPlan({ queuedMs: 30_000, inProgressMs: 3_000_000, totalCollections: 20 }, { snapshotId });
     const ids = { groupId: f.groupId, clusterName: f.clusterName, snapshotId, exportBucketId: f.exportBucketId };
     const workflowId = exportWorkflowId(ids);
-    const input = { ...ids, polling: { timeScale: TIME_SCALE, timeout: '2m' } };
+    // JSON written by hand says null for what it leaves out; the input accepts that for every optional field.
+    const input = { ...ids, customData: null, notify: null, polling: { timeScale: TIME_SCALE, timeout: '2m' } };
 
     const started = await temporal([
       ...['workflow', 'start', '--type', EXPORT_SNAPSHOT_WORKFLOW, '--task-queue', suite.worker.taskQueue],
@@ -86,7 +87,13 @@ describe('Temporal CLI as a client (temporal workflow start/query/list/result/de
       const p = out.queryResult[0];
       return p?.phase === 'polling' && p.state === 'InProgress' ? p : undefined;
     });
-    expect(progress).toMatchObject({ totalCollections: 20, notify: null, finishedAt: null, continuedAsNew: 0 });
+    expect(progress).toMatchObject({
+      totalCollections: 20,
+      attached: false,
+      notify: null,
+      finishedAt: null,
+      continuedAsNew: 0,
+    });
     expect(progress.exportJobId).toBe(h.jobsOf(workflowId)[0]?.id);
     expect(Date.parse(String(progress.deadlineAt))).toBe(Date.parse(progress.startedAt) + 120_000);
 
@@ -119,6 +126,7 @@ describe('Temporal CLI as a client (temporal workflow start/query/list/result/de
       totalCollections: 20,
       stateReason: null,
       terminal: true,
+      attached: false,
       detachedFrom: null,
     });
     // The CLI's JSON shorthand prints the empty `components` array as null; the payload itself holds [].
