@@ -126,7 +126,10 @@ def detached_from_check(completion: Dict[str, Any]) -> Dict[str, Any]:
     """What the SDK's converter does with a real completion, with and without `detachedFrom` (exportSnapshot
     once left it out unless the export was detached)."""
     without = {k: v for k, v in completion.items() if k != "detachedFrom"}
-    return {"with": typed(contract.ExportCompletion, {"detachedFrom": None, **without}), "without": typed(contract.ExportCompletion, without)}
+    return {
+        "with": typed(contract.ExportCompletion, {"detachedFrom": None, **without}),
+        "without": typed(contract.ExportCompletion, without),
+    }
 
 
 async def main() -> None:
