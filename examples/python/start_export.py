@@ -68,7 +68,8 @@ async def main() -> int:
 
     c = completion
     if c.state == "Successful":
-        print(f"Successful: job {c.exportJobId}, {c.exportedCollections}/{c.totalCollections} collections in {c.prefix}")
+        count = f"{c.exportedCollections}/{c.totalCollections}"
+        print(f"Successful: job {c.exportJobId}, {count} collections in {c.prefix}")
         return 0
     if c.state in ("Failed", "Cancelled"):
         reason = c.stateReason
