@@ -22,7 +22,7 @@ const RECORD = process.env.RECORD_HISTORIES === '1';
 const RECORD_SCHEDULED = process.env.RECORD_HISTORIES === 'scheduledExport';
 const RECORD_CADENCE = process.env.RECORD_HISTORIES === 'cadence';
 /** Bump when the workflow changes in a way that deserves a new set of recorded histories. */
-const WORKFLOW_VERSION = 'v3';
+const WORKFLOW_VERSION = 'v4';
 const SCHEDULED_WORKFLOW_VERSION = 'v2';
 /** Histories of exportSnapshot with `polling.mode` (adaptive and fixed), recorded separately from the v1 set. */
 const CADENCE_VERSION = 'cadence-v1';
@@ -128,6 +128,8 @@ describe.runIf(RECORD)('recording histories (RECORD_HISTORIES=1)', () => {
     await save('continued-as-new-last-run', long);
 
     await save('invalid-input', await h.start({ ...h.input(), groupId: 'nope' }));
+    // Below the polling floors (patch export-polling-floors-v1): refused before any Atlas call.
+    await save('invalid-input-floors', await h.start(h.input({ polling: { ...FAST_POLLING, reportInterval: 1 } })));
     await save('create-rejected', await h.start(h.input({ clusterName: 'no-such-cluster' })));
 
     const slowSnapshot = h.freshSnapshot();
