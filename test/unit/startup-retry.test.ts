@@ -3,6 +3,9 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, type NativeConnectionOptions, Runtime } from '@temporalio/worker';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/dev-server';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/shared/search-attributes';
+import { applyAtlasRateLimit, AtlasRateLimitError } from '../../src/temporal/atlas-rate-limit';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import {
   classifyStartupError,
   describeStartupError,
@@ -15,6 +18,7 @@ import {
 import { FakeFrontend } from '../helpers/fake-frontend';
 
 const { workflowservice } = temporal.api;
+const ACTIVITY = temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
 /** What Temporal Server 1.32 (dev server, SQLite) answers after a client died during UpdateTaskQueueConfig. */
 const USER_DATA_CONFLICT = { code: GrpcStatus.INVALID_ARGUMENT, message: 'Expected exactly one row to be updated' };
 
@@ -274,5 +278,107 @@ describe('startupRetry', () => {
       StartupAbortedError
     );
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('the rate-limit step against a frontend answering like Temporal Server 1.32', () => {
+  let connection: NativeConnection;
+  beforeEach(async () => {
+    connection = await NativeConnection.connect({ address: fake.address });
+  });
+  afterEach(async () => {
+    await connection.close();
+  });
+
+  const describeAnswer = (requestsPerSecond: number | null) => () =>
+    workflowservice.v1.DescribeTaskQueueResponse.encode({
+      config:
+        requestsPerSecond === null ? null : { fairnessKeysRateLimitDefault: { rateLimit: { requestsPerSecond } } },
+    }).finish();
+  const updated = () => workflowservice.v1.UpdateTaskQueueConfigResponse.encode({}).finish();
+  const fastRetry = (onRetry: StartupRetryOptions['onRetry'] = () => undefined) =>
+    startupRetry({ maxWaitMs: 10_000, address: fake.address, initialDelayMs: 10, maxDelayMs: 20, onRetry });
+  const apply = (setting: number | 'off') =>
+    applyAtlasRateLimit(connection.workflowService, { namespace: 'default', taskQueue: 'atlas-exports', setting });
+
+  it('retries "Expected exactly one row to be updated" until the update goes through, but not PERMISSION_DENIED', async () => {
+    fake.on('DescribeTaskQueue', describeAnswer(null));
+    let updates = 0;
+    fake.on('UpdateTaskQueueConfig', () => (++updates <= 2 ? USER_DATA_CONFLICT : updated()));
+    const reasons: string[] = [];
+    const step = fastRetry((e) => reasons.push(e.reason));
+    const applied = await step('set the task queue rate limit', () => apply(4));
+    expect(applied).toEqual({ activitiesPerSecond: 4, updated: true });
+    expect(reasons).toEqual(Array(2).fill('INVALID_ARGUMENT: Expected exactly one row to be updated'));
+    const requests = fake
+      .callsOf('UpdateTaskQueueConfig')
+      .map((r) => workflowservice.v1.UpdateTaskQueueConfigRequest.decode(r));
+    expect(requests).toHaveLength(3);
+    expect(requests[2]).toMatchObject({
+      namespace: 'default',
+      taskQueue: 'atlas-exports',
+      taskQueueType: ACTIVITY,
+      updateFairnessKeyRateLimitDefault: { rateLimit: { requestsPerSecond: 4 } },
+    });
+
+    // A configuration error (the worker exits 78): one call, no retry, and the command that sets it by hand.
+    fake.on('UpdateTaskQueueConfig', () => ({ code: GrpcStatus.PERMISSION_DENIED, message: 'Request unauthorized.' }));
+    reasons.length = 0;
+    const err: unknown = await step('set the task queue rate limit', () => apply(4)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AtlasRateLimitError);
+    expect((err as Error).message).toContain('temporal task-queue config set --namespace default');
+    expect(classifyStartupError((err as Error).cause)).toBe('configuration');
+    expect(reasons).toEqual([]);
+    expect(fake.callsOf('UpdateTaskQueueConfig')).toHaveLength(4);
+  });
+
+  it('makes no update when the task queue already has the limit, which the server keeps as a float32', async () => {
+    fake.on('UpdateTaskQueueConfig', updated);
+    fake.on('DescribeTaskQueue', describeAnswer(1.44));
+    expect(await apply(1.44)).toEqual({ activitiesPerSecond: 1.44, updated: false });
+    fake.on('DescribeTaskQueue', describeAnswer(null));
+    expect(await apply('off')).toEqual({ activitiesPerSecond: null, updated: false });
+    expect(fake.callsOf('UpdateTaskQueueConfig')).toHaveLength(0);
+    const describe = workflowservice.v1.DescribeTaskQueueRequest.decode(fake.callsOf('DescribeTaskQueue')[0]!);
+    expect(describe).toMatchObject({ namespace: 'default', taskQueueType: ACTIVITY, reportConfig: true });
+    expect(describe.taskQueue?.name).toBe('atlas-exports');
+
+    fake.on('DescribeTaskQueue', describeAnswer(2));
+    expect(await apply(4)).toEqual({ activitiesPerSecond: 4, updated: true });
+    expect(fake.callsOf('UpdateTaskQueueConfig')).toHaveLength(1);
+  });
+});
+
+describe('the search-attribute step', () => {
+  it('retries a transient failure to list them instead of reporting them unverifiable', async () => {
+    // The class NativeConnection throws (the core bridge's ServiceError), taken from a real error.
+    const real = await callError({ code: GrpcStatus.UNIMPLEMENTED, message: 'x' });
+    const ServiceError = real.constructor as new (
+      message: string,
+      code: number,
+      details: string,
+      metadata: unknown
+    ) => Error;
+    const all = Object.fromEntries(
+      SEARCH_ATTRIBUTE_DEFINITIONS.map((d) => [d.name, { Keyword: 2, Int: 3, Bool: 5 }[d.type]])
+    );
+    let lists = 0;
+    const operator = {
+      listSearchAttributes: () =>
+        ++lists === 1
+          ? Promise.reject(new ServiceError('Frontend is not healthy yet', GrpcStatus.UNAVAILABLE, '', {}))
+          : Promise.resolve(
+              temporal.api.operatorservice.v1.ListSearchAttributesResponse.create({ customAttributes: all })
+            ),
+      addSearchAttributes: () => Promise.reject(new Error('nothing should be added')),
+    } as unknown as Parameters<typeof ensureSearchAttributes>[0];
+    const check = await startupRetry({
+      maxWaitMs: 5_000,
+      address: 'x:1',
+      initialDelayMs: 10,
+      onRetry: () => undefined,
+    })('check the search attributes', () => ensureSearchAttributes(operator, 'default', { register: true }));
+    expect(check).toEqual({ added: [], verified: true });
+    expect(lists).toBe(2);
   });
 });
