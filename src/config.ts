@@ -116,6 +116,13 @@ const workerEnvSchema = z.object({
   WORKER_LOG_LEVEL: optionalEnv(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])),
   WORKER_LOG_FORMAT: optionalEnv(z.enum(['json', 'text'])),
   /**
+   * How long the start-up steps that talk to Temporal (connect, search attributes, task-queue configuration) keep
+   * retrying a server that is down or answers with a transient error, in all; then the worker exits 69.
+   */
+  WORKER_STARTUP_RETRY_TIMEOUT: optionalEnv(
+    durationSchema.pipe(z.number().min(1_000, 'must be at least 1s').max(3_600_000, 'must be at most 1h'))
+  ),
+  /**
    * Activity attempts per second per Atlas project, fleet-wide (the task queue's per-fairness-key rate limit);
    * `off` removes it, `skip` leaves the task queue's configuration alone.
    */
@@ -178,7 +185,12 @@ export interface WorkerConfig {
   workflowBundlePath: string | undefined;
   /** Per-project Atlas rate limit applied to the activity task queue at start. */
   atlasProjectRateLimit: AtlasRateLimitSetting;
+  /** How long the start-up steps keep retrying transient Temporal errors, in all. */
+  startupRetryTimeoutMs: number;
 }
+
+/** Default of `WORKER_STARTUP_RETRY_TIMEOUT`. */
+export const DEFAULT_STARTUP_RETRY_TIMEOUT_MS = 120_000;
 
 /** A configuration problem a person must fix; the message names the variables and never their values. */
 export class ConfigError extends Error {
@@ -310,6 +322,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     workflowThreadPoolSize: w.WORKER_WORKFLOW_THREAD_POOL_SIZE ?? 1,
     workflowBundlePath: w.WORKER_WORKFLOW_BUNDLE,
     atlasProjectRateLimit: w.WORKER_ATLAS_PROJECT_RATE_LIMIT ?? DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND,
+    startupRetryTimeoutMs: w.WORKER_STARTUP_RETRY_TIMEOUT ?? DEFAULT_STARTUP_RETRY_TIMEOUT_MS,
   });
 }
 
@@ -339,6 +352,7 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
     workflowThreadPoolSize: config.workflowThreadPoolSize,
     workflowBundle: config.workflowBundlePath ?? 'bundled at start',
     atlasProjectRateLimit: config.atlasProjectRateLimit,
+    startupRetryTimeoutMs: config.startupRetryTimeoutMs,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   EXPORT_USAGE,
   exportInputFromFlags,
   parseIntervalFlag,
+  workflowIdFromFlags,
 } from './cli/export-commands';
 import { commandSummary, parseScheduleCommand, runScheduleCommand, SCHEDULE_USAGE } from './cli/schedule-commands';
 import { commandList, commandWatch, listQuery, parseRefresh, WATCH_USAGE } from './cli/watch-commands';
@@ -91,7 +92,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Validate everything (flags, targets files) before connecting.
   const schedule = command === 'schedule' ? parseScheduleCommand(rest, values) : undefined;
-  if (command === 'export') exportInputFromFlags(values);
+  if (command === 'export') {
+    exportInputFromFlags(values);
+    workflowIdFromFlags(values);
+  }
   // Before connecting: `export` parses it only after starting the workflow.
   if (command === 'export' && values['progress-interval'] !== undefined) parseIntervalFlag(values['progress-interval']);
   if (command === 'watch' && values.refresh !== undefined) parseRefresh(values.refresh);

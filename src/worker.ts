@@ -8,14 +8,27 @@ import { temporalTls } from './temporal/connection';
 import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
 import { ensureSearchAttributes, SearchAttributesError } from './temporal/search-attributes';
+import {
+  classifyStartupError,
+  StartupAbortedError,
+  startupRetry,
+  StartupUnavailableError,
+} from './temporal/startup-retry';
+
+/** Exit codes a supervisor can act on: 78 a person must fix the configuration (do not restart), 69 try later. */
+const EX_UNAVAILABLE = 69;
+const EX_CONFIG = 78;
 
 /**
  * Worker entry point (`npm run worker`). Reads the environment once, installs the runtime (JSON logs,
- * Prometheus metrics), makes sure the namespace has the search attributes the workflows upsert, connects to
- * Temporal and Atlas, and runs until SIGINT/SIGTERM, on which the SDK's runtime drains in-flight tasks.
+ * Prometheus metrics), connects to Temporal, makes sure the namespace has the search attributes the workflows
+ * upsert and the task queue has the per-project rate limit (each step retrying a server that is down or
+ * answering with a transient error, for `WORKER_STARTUP_RETRY_TIMEOUT` in all), and runs until SIGINT/SIGTERM,
+ * on which the SDK's runtime drains in-flight tasks.
  */
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const config = parseWorkerConfig(process.env);
+  const { address, namespace, taskQueue } = config.temporal;
   const logger = createLogger({
     level: config.observability.logLevel,
     format: config.observability.logFormat,
@@ -28,37 +41,72 @@ async function main(): Promise<void> {
     timeoutMs: config.atlas.requestTimeoutMs,
   });
   recordAtlasRequestMetrics(atlas, runtime);
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    tls: temporalTls(config.temporal),
-    apiKey: config.temporal.apiKey,
+  // The runtime's own signal handlers only drain workers, and there is none yet: stop waiting instead.
+  const stopping = new AbortController();
+  const stop = () => stopping.abort();
+  for (const signal of runtime.options.shutdownSignals) process.once(signal, stop);
+  const step = startupRetry({
+    maxWaitMs: config.startupRetryTimeoutMs,
+    address,
+    signal: stopping.signal,
+    onRetry: (e) =>
+      logger.warn(`Temporal not ready at start: could not ${e.step}; retrying`, {
+        address,
+        step: e.step,
+        attempt: e.attempt,
+        retryInMs: e.delayMs,
+        giveUpInMs: e.remainingMs,
+        reason: e.reason,
+      }),
   });
+  let connection: NativeConnection | undefined;
   try {
+    const tls = temporalTls(config.temporal);
+    connection = await step('connect to Temporal', () =>
+      NativeConnection.connect({ address, tls, apiKey: config.temporal.apiKey })
+    );
+    const { operatorService, workflowService } = connection;
+    const withDeadline = connection.withDeadline.bind(connection);
     if (config.observability.searchAttributes !== 'skip') {
-      const check = await ensureSearchAttributes(connection.operatorService, config.temporal.namespace, {
-        register: config.observability.searchAttributes === 'register',
-      });
-      if (check.added.length > 0) {
-        logger.info('Registered search attributes', { namespace: config.temporal.namespace, added: check.added });
-      }
+      const register = config.observability.searchAttributes === 'register';
+      const check = await step('check the search attributes', (deadline) =>
+        withDeadline(deadline, () => ensureSearchAttributes(operatorService, namespace, { register }))
+      );
+      if (check.added.length > 0) logger.info('Registered search attributes', { namespace, added: check.added });
       if (!check.verified) {
         // Without them every export's first workflow task fails and the export stalls: refuse to start blind.
         throw new SearchAttributesError(
-          `Could not list the search attributes of namespace ${config.temporal.namespace} (${check.note}). ` +
+          `Could not list the search attributes of namespace ${namespace} (${check.note}). ` +
             'Add them (README: "Watching exports"), then set WORKER_REGISTER_SEARCH_ATTRIBUTES=skip to start without checking.'
         );
       }
     }
-    const applied = await applyAtlasRateLimit(connection.workflowService, {
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      setting: config.atlasProjectRateLimit,
-    });
-    if (applied) logger.info('Applied the per-project Atlas rate limit to the activity task queue', applied);
+    const applied = await step('set the task queue rate limit', (deadline) =>
+      withDeadline(deadline, () =>
+        applyAtlasRateLimit(workflowService, { namespace, taskQueue, setting: config.atlasProjectRateLimit })
+      )
+    );
+    if (applied) {
+      logger.info(
+        applied.updated
+          ? 'Applied the per-project Atlas rate limit to the activity task queue'
+          : 'The activity task queue already has the per-project Atlas rate limit',
+        { activitiesPerSecond: applied.activitiesPerSecond }
+      );
+    }
+  } catch (err) {
+    await connection?.close();
+    await atlas.close();
+    return startupFailed(err, address);
+  } finally {
+    for (const signal of runtime.options.shutdownSignals) process.off(signal, stop);
+  }
+  try {
+    if (stopping.signal.aborted) return 0;
     const worker = await createExportWorker({
       connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
+      namespace,
+      taskQueue,
       atlas,
       dataConverter: payloadDataConverter(config.temporal.payloadEncryption),
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
@@ -77,18 +125,44 @@ async function main(): Promise<void> {
       metrics: config.observability.metricsAddress ? `http://${config.observability.metricsAddress}/metrics` : 'off',
     });
     await worker.run();
+    return 0;
   } finally {
     await connection.close();
     await atlas.close();
   }
 }
 
+/** Prints why the worker did not start and returns its exit code. */
+function startupFailed(err: unknown, address: string): number {
+  if (err instanceof StartupAbortedError) {
+    console.error(`Worker stopped while starting: ${err.message}`);
+    return 0;
+  }
+  if (err instanceof StartupUnavailableError) {
+    console.error(
+      `${err.message}. Giving up (WORKER_STARTUP_RETRY_TIMEOUT); exiting ${EX_UNAVAILABLE} so the supervisor restarts the worker.`
+    );
+    return EX_UNAVAILABLE;
+  }
+  if (err instanceof ConfigError || err instanceof SearchAttributesError || err instanceof AtlasRateLimitError) {
+    console.error(err.message);
+    return EX_CONFIG;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (classifyStartupError(err) === 'configuration') {
+    console.error(`Temporal at ${address} refused the worker: ${message}`);
+    return EX_CONFIG;
+  }
+  console.error(`Worker failed to start (Temporal at ${address}): ${message}`);
+  return 1;
+}
+
 main().then(
-  () => process.exit(0),
+  (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof SearchAttributesError || err instanceof AtlasRateLimitError) {
+    if (err instanceof ConfigError) {
       console.error(err.message);
-      process.exit(78); // EX_CONFIG
+      process.exit(EX_CONFIG);
     }
     console.error(err instanceof Error ? `Worker failed: ${err.message}` : err);
     process.exit(1);

@@ -17,7 +17,7 @@ import { ExitCode, MAX_CLI_INTERVAL_MS, UsageError, type FlagValues, type Output
 export const EXPORT_USAGE = `  starter export --group-id ID --cluster NAME --snapshot-id ID --bucket-id ID [options]
       --custom-data KEY=VALUE      label written to the bucket's .complete file (repeatable)
       --notify-workflow-id ID      workflow to receive the exportCompleted signal
-      --workflow-id ID             default: atlas-export-<group>-<cluster>-<snapshot>-<bucket>
+      --workflow-id ID             default: atlas-export-<group>-<cluster>-<snapshot>-<bucket>; at most 1000 bytes
       --poll-mode MODE             adaptive (default), fixed or exponential
       --poll-min DURATION          adaptive: finest step near the estimated finish (default 10s)
       --poll-interval DURATION     fixed: the interval (default 60s)
@@ -39,6 +39,33 @@ const FLAG_OF_FIELD: Record<string, string> = {
   notify: '--notify-workflow-id',
   polling: '--poll-*/--timeout',
 };
+
+/**
+ * Longest workflow id, in UTF-8 bytes: the server's default `limit.maxIDLength`, which it counts in bytes
+ * (measured on Server 1.32: 1000 ASCII characters start; 334 "€", 1002 bytes, are refused).
+ */
+export const MAX_WORKFLOW_ID_BYTES = 1000;
+
+function workflowIdProblem(id: string): string | undefined {
+  if (id === '') return 'must not be empty';
+  const bytes = Buffer.byteLength(id, 'utf8');
+  if (bytes > MAX_WORKFLOW_ID_BYTES) return `must be at most ${MAX_WORKFLOW_ID_BYTES} bytes (UTF-8), not ${bytes}`;
+  if (/\p{Cc}/u.test(id)) return 'must not contain control characters (tabs, newlines, escapes)';
+  if (id.trim() !== id) return 'must not start or end with whitespace';
+  return undefined;
+}
+
+/**
+ * `--workflow-id`, or undefined when not given; a `UsageError` naming the flag when it is empty, too long, or has
+ * control characters or edge whitespace (the server takes those, but nobody can then type the id back).
+ */
+export function workflowIdFromFlags(values: FlagValues): string | undefined {
+  const id = values['workflow-id'];
+  if (typeof id !== 'string') return undefined;
+  const problem = workflowIdProblem(id);
+  if (problem) throw new UsageError(`--workflow-id: ${problem}`);
+  return id;
+}
 
 /** `polling` input from the `--poll-*` flags and `--timeout` (only those given). */
 export function pollingFromFlags(values: FlagValues): Record<string, string | number> {
@@ -161,11 +188,12 @@ export async function commandExport(
   out: Output
 ): Promise<number> {
   const input = exportInputFromFlags(values);
+  const chosenId = workflowIdFromFlags(values);
   // Idempotent: a second start of the same export attaches to the running one (started: false, exact even under
   // racing starts), and a finished success is not redone.
   const { workflowId, runId, started } = await startExport(client, input, {
     taskQueue,
-    ...(typeof values['workflow-id'] === 'string' ? { workflowId: values['workflow-id'] } : {}),
+    ...(chosenId !== undefined ? { workflowId: chosenId } : {}),
   });
   const handle = client.workflow.getHandle(workflowId);
   out.line(

@@ -1,5 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/search-attributes';
+import { classifyStartupError } from './startup-retry';
 
 /** `temporal.api.enums.v1.IndexedValueType` values of the types this project uses. */
 const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3, Bool: 5 } as const;
@@ -23,7 +24,9 @@ export interface SearchAttributesCheck {
  * Makes sure the namespace has the search attributes `exportSnapshot` upserts: without them its workflow
  * tasks fail and exports stall. Adds the missing ones when `register` is set and the server allows it (dev
  * server, self-hosted); otherwise throws with the commands an operator runs once (Temporal Cloud). When the
- * server refuses even to list them, returns `verified: false` so the caller can warn and carry on.
+ * server refuses even to list them, returns `verified: false` so the caller can warn and carry on. Transient
+ * server errors are rethrown as they are, for the caller to retry (`startupRetry`): listing and adding again
+ * is safe.
  */
 export async function ensureSearchAttributes(
   operator: Operator,
@@ -34,6 +37,7 @@ export async function ensureSearchAttributes(
   try {
     existing = (await operator.listSearchAttributes({ namespace })).customAttributes ?? {};
   } catch (err) {
+    if (classifyStartupError(err) === 'transient') throw err;
     return { added: [], verified: false, note: (err as Error).message };
   }
   const wrongType = SEARCH_ATTRIBUTE_DEFINITIONS.filter(
@@ -61,6 +65,7 @@ export async function ensureSearchAttributes(
       searchAttributes: Object.fromEntries(missing.map((d) => [d.name, INDEXED_VALUE_TYPE[d.type]])),
     });
   } catch (err) {
+    if (classifyStartupError(err) === 'transient') throw err;
     // Temporal Cloud refuses the operator API: say what to run instead.
     throw new SearchAttributesError(`${howTo}\nThe server refused to add them: ${(err as Error).message}`);
   }

@@ -414,6 +414,30 @@ describe('starter main(argv)', () => {
     expect((err as Error).message).toContain(flag);
   });
 
+  it('export --workflow-id: refused before connecting when empty, padded, with control characters or over 1000 bytes', async () => {
+    const valid = ['export', '--group-id', 'a'.repeat(24), '--cluster', 'c0', '--snapshot-id', 'b'.repeat(24)];
+    const run = (id: string) =>
+      main([...valid, '--bucket-id', 'c'.repeat(24), '--workflow-id', id]).catch((e: unknown) => e);
+    for (const [id, problem] of [
+      ['', 'must not be empty'],
+      [' nightly-export', 'must not start or end with whitespace'],
+      ['nightly-export\u00a0', 'must not start or end with whitespace'],
+      ['nightly\texport', 'must not contain control characters (tabs, newlines, escapes)'],
+      ['nightly-export\n', 'must not contain control characters (tabs, newlines, escapes)'],
+      ['nightly\u001b[2Jexport', 'must not contain control characters (tabs, newlines, escapes)'],
+      ['x'.repeat(1001), 'must be at most 1000 bytes (UTF-8), not 1001'],
+      ['€'.repeat(334), 'must be at most 1000 bytes (UTF-8), not 1002'],
+    ]) {
+      const err = await run(id!);
+      expect(err, JSON.stringify(id)).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toBe(`--workflow-id: ${problem}`);
+    }
+    // The server's limit exactly, spaces inside and non-ASCII pass, on to connecting.
+    for (const id of ['x'.repeat(1000), '€'.repeat(333), 'nightly export 2026/12', 'exportación-1']) {
+      expect(await run(id), id.slice(0, 20)).toBeInstanceOf(WouldConnect);
+    }
+  });
+
   it.each([['soon'], ['30d'], ['100ms']])('watch --refresh %s is refused before connecting', async (refresh) => {
     const err: unknown = await main(['watch', 'wf-1', '--refresh', refresh]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);

@@ -227,4 +227,20 @@ describe('worker observability', () => {
       expect(configError(() => limit(bad))).toContain('env.WORKER_ATLAS_PROJECT_RATE_LIMIT');
     }
   });
+
+  it('retries Temporal at start for 2 minutes by default, a duration from 1s to 1h, and shows it', () => {
+    const wait = (v?: string) =>
+      parseWorkerConfig({ ...base, ...(v !== undefined ? { WORKER_STARTUP_RETRY_TIMEOUT: v } : {}) })
+        .startupRetryTimeoutMs;
+    expect(wait()).toBe(120_000);
+    expect(wait(' ')).toBe(120_000);
+    expect(wait('5s')).toBe(5_000);
+    expect(wait(' 10m ')).toBe(600_000);
+    expect(redactedWorkerConfig(parseWorkerConfig({ ...base, WORKER_STARTUP_RETRY_TIMEOUT: '1h' }))).toMatchObject({
+      startupRetryTimeoutMs: 3_600_000,
+    });
+    for (const bad of ['0s', '500ms', '2h', '120', 'soon']) {
+      expect(configError(() => wait(bad))).toContain('env.WORKER_STARTUP_RETRY_TIMEOUT');
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { runCli } from '../helpers/run-cli';
@@ -40,6 +41,16 @@ describe('starter CLI', () => {
     expect(r.stderr).toContain('--group-id: must be 24 lowercase hex characters');
     expect(r.stderr).toContain('--cluster: is required');
     expect(r.stderr).toContain('--bucket-id: is required');
+  });
+
+  it('refuses a --workflow-id with edge whitespace with exit 2 and one line naming the flag; nothing is started', async () => {
+    const workflowId = ` ${uniqueId('padded')}`;
+    const r = await runCli('src/starter.ts', exportArgs(suite.h.freshSnapshot(), ['--workflow-id', workflowId]), env());
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('--workflow-id: must not start or end with whitespace');
+    await expect(suite.temporal.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError
+    );
   });
 
   it('checks --poll-* flags against the poll mode, naming the field', async () => {
