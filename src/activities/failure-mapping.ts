@@ -20,19 +20,48 @@ const NON_RETRYABLE_STATUSES = new Set(Object.keys(FIX_HINTS).map(Number));
 const RETRY_AFTER_STATUSES = new Set([429, 503]);
 
 /**
+ * The shortest wait before the next attempt after a 429 or 503, whatever `Retry-After` says. `Retry-After: 0` or a
+ * date in the past would otherwise give `nextRetryDelay` 0, which the Temporal server does not take as "at once":
+ * it ends the retries with retry state TIMEOUT, and the export fails as past its deadline.
+ */
+export const MIN_RETRY_DELAY_MS = 1_000;
+/**
+ * The longest wait before the next attempt after a 429 or 503, whatever `Retry-After` says (a far-future date, a
+ * huge number). Atlas's own token bucket refills within a minute; waiting longer than this only delays the export,
+ * and a wait past the activity's deadline would end it at once with retry state TIMEOUT.
+ */
+export const MAX_RETRY_DELAY_MS = 600_000;
+
+/**
+ * A requested wait bounded to [{@link MIN_RETRY_DELAY_MS}, {@link MAX_RETRY_DELAY_MS}], and to half of what is
+ * left of the activity's budget (its schedule-to-close timeout, the export's deadline) when that is known: a wait
+ * the deadline would cut off ends the activity with retry state TIMEOUT, while a shorter one still gets a retry.
+ */
+export function boundRetryDelayMs(requestedMs: number, budgetLeftMs?: number): number {
+  const bounded = Math.min(
+    MAX_RETRY_DELAY_MS,
+    Math.max(MIN_RETRY_DELAY_MS, Number.isFinite(requestedMs) ? requestedMs : MAX_RETRY_DELAY_MS)
+  );
+  if (budgetLeftMs === undefined || !Number.isFinite(budgetLeftMs)) return Math.round(bounded);
+  return Math.round(Math.max(MIN_RETRY_DELAY_MS, Math.min(bounded, budgetLeftMs / 2)));
+}
+
+/**
  * The one place where an Atlas client error becomes a Temporal failure.
  *
  * - 400, 401, 403, 404, 406, 410 (and 415, 422) and schema-invalid bodies: non-retryable, `type` = the
  *   Atlas `errorCode` (or `HTTP_<status>`), message saying what to fix.
  * - 409, 429, 5xx, other 4xx, timeouts and connection errors: retryable. 429 and 503 honour `Retry-After`
  *   through `nextRetryDelay`, with a jittered exponential fallback (10 s, 20 s, 40 s … capped at 5 min)
- *   when the header is missing, as Atlas's rate-limit docs advise.
+ *   when the header is missing or unreadable, as Atlas's rate-limit docs advise; either way bounded by
+ *   {@link boundRetryDelayMs}.
  * - Anything else is returned unchanged (the SDK makes it a retryable failure).
  *
  * @param attempt the activity attempt (1-based), for the fallback backoff.
  * @param jitterSeed makes the fallback jitter stable per caller (e.g. the workflow id).
+ * @param budgetLeftMs what is left of the activity's schedule-to-close timeout, if it has one.
  */
-export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = ''): unknown {
+export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = '', budgetLeftMs?: number): unknown {
   if (err instanceof AtlasApiError) {
     const type = err.errorCode ?? `${FailureType.HttpStatusPrefix}${err.status}`;
     const fields = err.badRequestFields.length
@@ -47,7 +76,7 @@ export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = '')
       });
     }
     const nextRetryDelay = RETRY_AFTER_STATUSES.has(err.status)
-      ? (err.retryAfterMs ?? fallbackRetryDelayMs(attempt, jitterSeed))
+      ? boundRetryDelayMs(err.retryAfterMs ?? fallbackRetryDelayMs(attempt, jitterSeed), budgetLeftMs)
       : undefined;
     return ApplicationFailure.create({
       type,
@@ -91,8 +120,21 @@ export async function atlasCall<T>(fn: (signal: AbortSignal) => Promise<T>): Pro
     return await fn(cancellationSignal());
   } catch (err) {
     const info = activityInfo();
-    throw toApplicationFailure(err, info.attempt, info.workflowExecution?.workflowId ?? info.activityId);
+    throw toApplicationFailure(
+      err,
+      info.attempt,
+      info.workflowExecution?.workflowId ?? info.activityId,
+      budgetLeftMs()
+    );
   }
+}
+
+/** What is left of the current activity's schedule-to-close timeout (the deadline of all its attempts), if any. */
+export function budgetLeftMs(): number | undefined {
+  const info = activityInfo();
+  return info.scheduleToCloseTimeoutMs > 0
+    ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - Date.now()
+    : undefined;
 }
 
 /**

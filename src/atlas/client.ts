@@ -234,7 +234,7 @@ export class AtlasClient {
   ): Promise<{
     status: number;
     text: string;
-    retryAfter?: string;
+    retryAfter?: string | string[];
     wwwAuthenticate?: string;
     /** The Authorization header sent, so the auth scheme can tell which credential was refused. */
     authorization?: string | undefined;
@@ -261,7 +261,7 @@ export class AtlasClient {
       return {
         status: res.statusCode,
         text,
-        retryAfter: headerValue(res.headers['retry-after']),
+        retryAfter: res.headers['retry-after'],
         wwwAuthenticate: headerValue(res.headers['www-authenticate']),
         authorization,
       };

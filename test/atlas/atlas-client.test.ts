@@ -157,6 +157,11 @@ describe('AtlasClient against the simulator', () => {
     const limited = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
     expect((limited as AtlasApiError).status).toBe(429);
     expect((limited as AtlasApiError).retryAfterMs).toBe(7_000);
+
+    // A repeated header reaches the parser whole: the longest valid value counts.
+    atlas.sim.injectFaults({ operation: 'getSnapshot', kind: 'status', status: 503, retryAfter: ['4', 'soon', '9'] });
+    const repeated = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+    expect((repeated as AtlasApiError).retryAfterMs).toBe(9_000);
   });
 
   it('turns malformed and drifted bodies into AtlasResponseValidationError naming the field', async () => {

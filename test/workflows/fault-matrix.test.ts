@@ -58,6 +58,34 @@ const NON_RETRYABLE: [status: number, errorCode: string, toFix: string][] = [
 ];
 
 const FALLBACK_MIN_MS = 7_500; // 10 s − 25 % jitter: the first 429/503 backoff without Retry-After
+const MIN_RETRY_DELAY_MS = 1_000; // the floor of any 429/503 wait (src/activities/failure-mapping.ts)
+/** Rows whose Retry-After asks for more than the deadline leaves: the wait is half of what is left (~20 s). */
+const SHORT_DEADLINE = { timeout: '40s' };
+
+/**
+ * Retry-After values peers we did not write may send: each must end in a bounded wait (floor 1 s, cap 10 min and
+ * half of what the deadline leaves; the jittered fallback for values that are no Retry-After) and a recovered export.
+ */
+const RETRY_AFTER_FORMS: {
+  name: string;
+  retryAfter: string | string[];
+  minGapMs: number;
+  polling?: { timeout: string };
+}[] = [
+  { name: '0', retryAfter: '0', minGapMs: MIN_RETRY_DELAY_MS },
+  { name: '-5 (negative: not a Retry-After)', retryAfter: '-5', minGapMs: FALLBACK_MIN_MS },
+  { name: 'an HTTP-date in the past', retryAfter: 'Wed, 21 Oct 2015 07:28:00 GMT', minGapMs: MIN_RETRY_DELAY_MS },
+  {
+    name: 'a far-future HTTP-date',
+    retryAfter: 'Fri, 31 Dec 9999 23:59:59 GMT',
+    minGapMs: 10_000,
+    polling: SHORT_DEADLINE,
+  },
+  { name: '1000000000000 (huge)', retryAfter: '1000000000000', minGapMs: 10_000, polling: SHORT_DEADLINE },
+  { name: '1e12 (not delay-seconds)', retryAfter: '1e12', minGapMs: FALLBACK_MIN_MS },
+  { name: 'garbage', retryAfter: 'soon', minGapMs: FALLBACK_MIN_MS },
+  { name: 'two values, 2 and 3 (the longer counts)', retryAfter: ['2', '3'], minGapMs: 3_000 },
+];
 /** Well above the ~1–2.5 s a retry takes anyway (1 s backoff plus scheduling), so ignoring it shows. */
 const RETRY_AFTER_S = 5;
 const REQUEST_TIMEOUT_MS = 5_000; // the test client's (test/helpers/atlas.ts)
@@ -77,6 +105,32 @@ const rows: Row[] = [
       },
     }))
   ),
+
+  ...(['create', 'poll'] as const).flatMap((phase) =>
+    RETRY_AFTER_FORMS.map((form): Row => ({
+      name: `429 with Retry-After ${form.name}`,
+      phase,
+      fault: { kind: 'status', status: 429, errorCode: 'RATE_LIMITED', retryAfter: form.retryAfter },
+      ...(form.polling ? { polling: form.polling } : {}),
+      expect: {
+        outcome: 'recovered',
+        attempts: 2,
+        ...(phase === 'create' ? { activityAttempts: 2 } : {}),
+        minGapMs: form.minGapMs,
+      },
+    }))
+  ),
+  ...(['create', 'poll'] as const).map((phase): Row => ({
+    name: '503 with Retry-After 0',
+    phase,
+    fault: { kind: 'status', status: 503, retryAfter: '0' },
+    expect: {
+      outcome: 'recovered',
+      attempts: 2,
+      ...(phase === 'create' ? { activityAttempts: 2 } : {}),
+      minGapMs: MIN_RETRY_DELAY_MS,
+    },
+  })),
 
   // create: retryable statuses are retried until the POST goes through; one job either way.
   {
@@ -329,7 +383,9 @@ async function runRow(row: Row, index: number): Promise<void> {
   atlas.sim.injectFaults({ ...row.fault, operation: row.faultOn ?? OPERATION[row.phase], pathIncludes });
   const started = Date.now();
   const input = h.input({ clusterName: cluster, snapshotId });
-  if (row.polling) input.polling = { ...input.polling, ...row.polling };
+  // Some 60 rows start at once on a shared machine: a create attempt that waited in the task queue long enough
+  // to leave no time for a POST defers it (CreateDeferred), which would show as an extra attempt here.
+  input.polling = { ...input.polling, attemptTimeout: '20s', ...row.polling };
   const handle = await h.start(input);
   await handle.result().catch(() => undefined);
   const wallMs = Date.now() - started;
