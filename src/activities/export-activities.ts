@@ -20,6 +20,7 @@ import {
   type PollCadence,
   type PollObservation,
 } from '../shared/poll-cadence';
+import { AttemptCarry } from './attempt-carry';
 import { describeStatus, toExportJobStatus } from './export-job-status';
 import { atlasCall, notReadyFailure } from './failure-mapping';
 
@@ -230,8 +231,11 @@ export function createExportActivities(atlas: AtlasClient) {
         throw notReady(`Export job ${input.exportJobId}: first read in ${delayMs} ms; ${first.reason}`, delayMs);
       }
       const reads = info.attempt - 1;
-      const status = await atlasCall(async (signal) =>
-        toExportJobStatus(await atlas.getExportJob(input.groupId, input.clusterName, input.exportJobId, { signal }))
+      const carry = AttemptCarry.load();
+      const status = await atlasCall(
+        async (signal) =>
+          toExportJobStatus(await atlas.getExportJob(input.groupId, input.clusterName, input.exportJobId, { signal })),
+        carry
       );
       const current: PollObservation = {
         state: status.state,
@@ -261,7 +265,8 @@ export function createExportActivities(atlas: AtlasClient) {
       }
       throw notReady(
         `Export job ${input.exportJobId} is ${describeStatus(status)}; next read at ${isoOrNone(decision.nextPollAt)}: ${decision.reason}`,
-        decision.delayMs
+        decision.delayMs,
+        carry
       );
     },
   };
@@ -286,8 +291,8 @@ function fromLegacyInput(input: LegacyPollExportJobInput, scheduledAt: number): 
 }
 
 /** Retryable and BENIGN: logged at DEBUG and left out of failure metrics, since waiting is not an error. */
-function notReady(message: string, nextRetryDelayMs: number): ApplicationFailure {
-  return notReadyFailure(FailureType.ExportNotReady, message, nextRetryDelayMs);
+function notReady(message: string, nextRetryDelayMs: number, carry?: AttemptCarry): ApplicationFailure {
+  return notReadyFailure(FailureType.ExportNotReady, message, nextRetryDelayMs, carry);
 }
 
 export type ExportActivities = ReturnType<typeof createExportActivities>;

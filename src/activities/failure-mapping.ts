@@ -1,8 +1,9 @@
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError } from '../atlas';
+import { AtlasApiError, AtlasError, AtlasNetworkError, AtlasResponseValidationError } from '../atlas';
 import { FailureType } from '../shared/failure-types';
 import { stableFraction } from '../shared/poll-schedule';
+import { AttemptCarry } from './attempt-carry';
 
 /** What to tell a person for each status that will not get better by retrying. */
 const FIX_HINTS: Record<number, string> = {
@@ -52,16 +53,23 @@ export function boundRetryDelayMs(requestedMs: number, budgetLeftMs?: number): n
  * - 400, 401, 403, 404, 406, 410 (and 415, 422) and schema-invalid bodies: non-retryable, `type` = the
  *   Atlas `errorCode` (or `HTTP_<status>`), message saying what to fix.
  * - 409, 429, 5xx, other 4xx, timeouts and connection errors: retryable. 429 and 503 honour `Retry-After`
- *   through `nextRetryDelay`, with a jittered exponential fallback (10 s, 20 s, 40 s … capped at 5 min)
- *   when the header is missing or unreadable, as Atlas's rate-limit docs advise; either way bounded by
- *   {@link boundRetryDelayMs}.
+ *   through `nextRetryDelay`, with a jittered exponential fallback (10 s, 20 s, 40 s … capped at 5 min, by
+ *   consecutive errors) when the header is missing or unreadable, as Atlas's rate-limit docs advise; either way
+ *   bounded by {@link boundRetryDelayMs}.
  * - Anything else is returned unchanged (the SDK makes it a retryable failure).
  *
- * @param attempt the activity attempt (1-based), for the fallback backoff.
+ * @param consecutiveErrors Atlas errors in a row in this activity, this one included (1-based), for the fallback
+ *   backoff. Not the attempt number: a polling activity's attempts are mostly "not ready" reads, and the first 429
+ *   after an hour of them must wait 10 s, not the cap.
  * @param jitterSeed makes the fallback jitter stable per caller (e.g. the workflow id).
  * @param budgetLeftMs what is left of the activity's schedule-to-close timeout, if it has one.
  */
-export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = '', budgetLeftMs?: number): unknown {
+export function toApplicationFailure(
+  err: unknown,
+  consecutiveErrors = 1,
+  jitterSeed = '',
+  budgetLeftMs?: number
+): unknown {
   if (err instanceof AtlasApiError) {
     const type = err.errorCode ?? `${FailureType.HttpStatusPrefix}${err.status}`;
     const fields = err.badRequestFields.length
@@ -76,7 +84,7 @@ export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = '',
       });
     }
     const nextRetryDelay = RETRY_AFTER_STATUSES.has(err.status)
-      ? boundRetryDelayMs(err.retryAfterMs ?? fallbackRetryDelayMs(attempt, jitterSeed), budgetLeftMs)
+      ? boundRetryDelayMs(err.retryAfterMs ?? fallbackRetryDelayMs(consecutiveErrors, jitterSeed), budgetLeftMs)
       : undefined;
     return ApplicationFailure.create({
       type,
@@ -105,28 +113,39 @@ export function toApplicationFailure(err: unknown, attempt = 1, jitterSeed = '',
   return err;
 }
 
-/** 10 s × 2^(attempt-1), capped at 5 min, with ±25 % deterministic jitter. */
-export function fallbackRetryDelayMs(attempt: number, jitterSeed: string): number {
-  const base = Math.min(10_000 * Math.pow(2, Math.max(0, attempt - 1)), 300_000);
-  return Math.round(base * (0.75 + 0.5 * stableFraction(`${jitterSeed}:retry:${attempt}`)));
+/** 10 s × 2^(consecutiveErrors-1), capped at 5 min, with ±25 % deterministic jitter. */
+export function fallbackRetryDelayMs(consecutiveErrors: number, jitterSeed: string): number {
+  const n = Math.max(1, consecutiveErrors);
+  const base = Math.min(10_000 * Math.pow(2, Math.min(n - 1, 30)), 300_000);
+  return Math.round(base * (0.75 + 0.5 * stableFraction(`${jitterSeed}:retry:${n}`)));
 }
 
 /**
- * Runs one Atlas call inside an activity with its cancellation signal, and turns whatever it throws into a
- * Temporal failure through {@link toApplicationFailure}.
+ * Runs Atlas calls inside an activity with its cancellation signal, and turns whatever they throw into a Temporal
+ * failure through {@link toApplicationFailure}. Counts consecutive Atlas errors across attempts in `carry` (heartbeat
+ * details, sent only when the count changes): an Atlas error adds one, a success resets it (sent by the next
+ * {@link notReadyFailure} or failure, if any; an activity that completes needs no reset).
  */
-export async function atlasCall<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function atlasCall<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  carry: AttemptCarry = AttemptCarry.load()
+): Promise<T> {
+  let result: T;
   try {
-    return await fn(cancellationSignal());
+    result = await fn(cancellationSignal());
   } catch (err) {
+    if (err instanceof AtlasError) carry.update({ consecutiveErrors: carry.state.consecutiveErrors + 1 });
+    carry.flush();
     const info = activityInfo();
     throw toApplicationFailure(
       err,
-      info.attempt,
+      carry.state.consecutiveErrors,
       info.workflowExecution?.workflowId ?? info.activityId,
       budgetLeftMs()
     );
   }
+  carry.update({ consecutiveErrors: 0 });
+  return result;
 }
 
 /** What is left of the current activity's schedule-to-close timeout (the deadline of all its attempts), if any. */
@@ -139,9 +158,16 @@ export function budgetLeftMs(): number | undefined {
 
 /**
  * "Not there yet": retryable and BENIGN (logged at DEBUG, left out of failure metrics, since waiting is not an
- * error), with the next look after `nextRetryDelayMs`. Retry-driven waits throw it from each attempt.
+ * error), with the next look after `nextRetryDelayMs`. Retry-driven waits throw it from each attempt; `carry`, if
+ * given, is flushed first, so what this attempt learned (e.g. a reset error count) reaches the next one.
  */
-export function notReadyFailure(type: string, message: string, nextRetryDelayMs: number): ApplicationFailure {
+export function notReadyFailure(
+  type: string,
+  message: string,
+  nextRetryDelayMs: number,
+  carry?: AttemptCarry
+): ApplicationFailure {
+  carry?.flush();
   return ApplicationFailure.create({
     type,
     message,

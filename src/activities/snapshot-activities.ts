@@ -4,6 +4,7 @@ import { AtlasApiError, type AtlasClient, type ExportJob, type Snapshot } from '
 import { IDEMPOTENCY_TAG_KEY } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
+import { AttemptCarry } from './attempt-carry';
 import { atlasCall, notReadyFailure } from './failure-mapping';
 
 /** Atlas `errorCode` of a take-snapshot request while another on-demand snapshot is queued or in progress. */
@@ -187,8 +188,11 @@ export function createSnapshotActivities(atlas: AtlasClient) {
         );
       }
       const reads = attempt - (deferred ? 1 : 0);
-      const snapshot = await atlasCall(async (signal) =>
-        toSnapshotInfo(await atlas.getSnapshot(input.groupId, input.clusterName, input.snapshotId, { signal }))
+      const carry = AttemptCarry.load();
+      const snapshot = await atlasCall(
+        async (signal) =>
+          toSnapshotInfo(await atlas.getSnapshot(input.groupId, input.clusterName, input.snapshotId, { signal })),
+        carry
       );
       if (snapshot.status === 'completed') return snapshot;
       if (snapshot.status === 'failed') {
@@ -201,7 +205,8 @@ export function createSnapshotActivities(atlas: AtlasClient) {
       throw notReadyFailure(
         FailureType.SnapshotNotReady,
         `Snapshot ${input.snapshotId} is ${snapshot.status ?? 'in an unknown state'}`,
-        pollDelayMs(reads, input.backoff, input.jitterSeed)
+        pollDelayMs(reads, input.backoff, input.jitterSeed),
+        carry
       );
     },
   };

@@ -7,6 +7,17 @@ import { startTestWorker } from '../helpers/temporal';
 
 const suite = useExportSuite();
 
+/** Resolves with `probe()`'s first defined value, checking every 50 ms; throws after `timeoutMs`. */
+async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`nothing within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('retryable Atlas errors recover with exactly one job', () => {
   it.each([
     ['500 UNEXPECTED_ERROR', { kind: 'status', status: 500, errorCode: 'UNEXPECTED_ERROR' }],
@@ -70,6 +81,30 @@ describe('retryable Atlas errors recover with exactly one job', () => {
     expect(posts.map((p) => p.status)).toEqual([429, 200]);
     expect(posts[1]!.at.getTime() - posts[0]!.at.getTime()).toBeGreaterThanOrEqual(7_500);
   }, 60_000);
+
+  it('a 429 without Retry-After after many not-ready polls waits ~10 s (by consecutive errors), not minutes', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    // Queued for 20 s real (600× time), then 1 s in progress: one polling activity reads it over and over.
+    suite.atlas.sim.setExportPlan({ queuedMs: 12_000_000, inProgressMs: 600_000 }, { snapshotId });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const job = await until(() => suite.h.jobsOf(handle.workflowId)[0], 15_000);
+    const reads = () => suite.h.requestsFor(job.id, 'getExportJob');
+    await until(() => reads().length >= 12 || undefined, 15_000);
+    // By attempt number (≥ 13 here) the fallback would be 10 s × 2^12, capped at 5 min.
+    suite.atlas.sim.injectFaults({
+      operation: 'getExportJob',
+      pathIncludes: job.id,
+      kind: 'status',
+      status: 429,
+      errorCode: 'RATE_LIMITED',
+    });
+    const limited = await until(() => reads().find((r) => r.faultInjected !== undefined), 10_000);
+    const next = await until(() => reads().find((r) => r.at > limited.at), 30_000);
+    const waitedMs = next.at.getTime() - limited.at.getTime();
+    expect(waitedMs).toBeGreaterThanOrEqual(7_500);
+    expect(waitedMs).toBeLessThan(30_000);
+    expect((await handle.result()).state).toBe('Successful');
+  }, 90_000);
 
   it('409 while another export of the snapshot is active: retried until it can create its own', async () => {
     const snapshotId = suite.h.freshSnapshot();
