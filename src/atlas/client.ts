@@ -4,12 +4,15 @@ import { createAuthenticator, safeJson, type AtlasAuthenticator, type AtlasCrede
 import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError, parseRetryAfter } from './errors';
 import {
   apiErrorSchema,
+  exportJobAnomalies,
   exportJobSchema,
   pageSchema,
+  snapshotAnomalies,
   snapshotSchema,
   type CreateExportJobRequest,
   type ExportJob,
   type Page,
+  type ResponseAnomaly,
   type Snapshot,
 } from './schemas';
 
@@ -45,6 +48,21 @@ export type AtlasRequestObserver = (event: {
 }) => void;
 
 /**
+ * Observes what the client read but found odd in a 2xx answer (an unreadable list item it skipped, counts or dates
+ * that contradict each other), for logs and metrics; the call itself goes on. Sees ids and field names, never a
+ * header or a whole body.
+ */
+export type AtlasResponseAnomalyObserver = (event: { operation: string; anomaly: ResponseAnomaly }) => void;
+
+/** How the client reads one kind of item: its schema and the anomalies worth reporting. */
+interface ItemReader<T extends z.ZodType> {
+  schema: T;
+  anomalies: (raw: unknown) => ResponseAnomaly[];
+}
+const EXPORT_JOB: ItemReader<typeof exportJobSchema> = { schema: exportJobSchema, anomalies: exportJobAnomalies };
+const SNAPSHOT: ItemReader<typeof snapshotSchema> = { schema: snapshotSchema, anomalies: snapshotAnomalies };
+
+/**
  * Atlas Admin API v2 client for snapshot export jobs and snapshots. Knows nothing of Temporal: it throws
  * `AtlasApiError`, `AtlasResponseValidationError` or `AtlasNetworkError`, and never retries by itself
  * beyond the one extra round trip an auth challenge needs.
@@ -58,6 +76,7 @@ export class AtlasClient {
   private readonly auth: AtlasAuthenticator;
   private readonly userAgent: string;
   private readonly observers: AtlasRequestObserver[] = [];
+  private readonly anomalyObservers: AtlasResponseAnomalyObserver[] = [];
 
   constructor(options: AtlasClientOptions) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_ATLAS_BASE_URL).replace(/\/+$/, '');
@@ -87,6 +106,11 @@ export class AtlasClient {
     this.observers.push(observer);
   }
 
+  /** Registers an observer of response anomalies; the same function registered twice is called once. */
+  onResponseAnomaly(observer: AtlasResponseAnomalyObserver): void {
+    if (!this.anomalyObservers.includes(observer)) this.anomalyObservers.push(observer);
+  }
+
   /** `POST …/clusters/{clusterName}/backup/exports`. */
   createExportJob(
     groupId: string,
@@ -94,16 +118,10 @@ export class AtlasClient {
     body: CreateExportJobRequest,
     opts?: CallOptions
   ): Promise<ExportJob> {
-    return this.call(
-      'createExportJob',
-      'POST',
-      `${clusterPath(groupId, clusterName)}/backup/exports`,
-      exportJobSchema,
-      {
-        ...opts,
-        body,
-      }
-    );
+    return this.call('createExportJob', 'POST', `${clusterPath(groupId, clusterName)}/backup/exports`, EXPORT_JOB, {
+      ...opts,
+      body,
+    });
   }
 
   /** `GET …/clusters/{clusterName}/backup/exports/{exportId}`. */
@@ -112,14 +130,14 @@ export class AtlasClient {
       'getExportJob',
       'GET',
       `${clusterPath(groupId, clusterName)}/backup/exports/${encodeURIComponent(exportId)}`,
-      exportJobSchema,
+      EXPORT_JOB,
       opts
     );
   }
 
   /** `GET …/clusters/{clusterName}/backup/exports`, every page. */
   listExportJobs(groupId: string, clusterName: string, opts?: CallOptions): Promise<ExportJob[]> {
-    return this.listAll('listExportJobs', `${clusterPath(groupId, clusterName)}/backup/exports`, exportJobSchema, opts);
+    return this.listAll('listExportJobs', `${clusterPath(groupId, clusterName)}/backup/exports`, EXPORT_JOB, opts);
   }
 
   /** `GET …/clusters/{clusterName}/backup/snapshots/{snapshotId}`. */
@@ -128,14 +146,14 @@ export class AtlasClient {
       'getSnapshot',
       'GET',
       `${clusterPath(groupId, clusterName)}/backup/snapshots/${encodeURIComponent(snapshotId)}`,
-      snapshotSchema,
+      SNAPSHOT,
       opts
     );
   }
 
   /** `GET …/clusters/{clusterName}/backup/snapshots`, every page. */
   listSnapshots(groupId: string, clusterName: string, opts?: CallOptions): Promise<Snapshot[]> {
-    return this.listAll('listSnapshots', `${clusterPath(groupId, clusterName)}/backup/snapshots`, snapshotSchema, opts);
+    return this.listAll('listSnapshots', `${clusterPath(groupId, clusterName)}/backup/snapshots`, SNAPSHOT, opts);
   }
 
   /** `POST …/clusters/{clusterName}/backup/snapshots`: take an on-demand snapshot. */
@@ -145,7 +163,7 @@ export class AtlasClient {
     body: { description?: string; retentionInDays?: number },
     opts?: CallOptions
   ): Promise<Snapshot> {
-    return this.call('takeSnapshot', 'POST', `${clusterPath(groupId, clusterName)}/backup/snapshots`, snapshotSchema, {
+    return this.call('takeSnapshot', 'POST', `${clusterPath(groupId, clusterName)}/backup/snapshots`, SNAPSHOT, {
       ...opts,
       body,
     });
@@ -155,20 +173,41 @@ export class AtlasClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  /**
+   * Every page of a list, read item by item: an item without what the service needs (e.g. a job's `id` and `state`)
+   * is skipped and reported as an `unreadable-item` anomaly, so one odd item never hides the others.
+   */
   private async listAll<T extends z.ZodType>(
     operation: string,
     path: string,
-    item: T,
+    reader: ItemReader<T>,
     opts?: CallOptions
   ): Promise<z.infer<T>[]> {
-    const schema = pageSchema(item);
     const all: z.infer<T>[] = [];
     let next: string | undefined = `${path}?itemsPerPage=${LIST_PAGE_SIZE}&pageNum=1`;
     for (let pages = 0; next !== undefined; pages++) {
       if (pages >= MAX_PAGES)
         throw new Error(`Atlas ${path}: more than ${MAX_PAGES} pages; refusing to follow further`);
-      const page = (await this.call(operation, 'GET', next, schema, opts)) as Page<z.infer<T>>;
-      all.push(...page.results);
+      const page: Page<unknown> = await this.call(
+        operation,
+        'GET',
+        next,
+        { schema: pageSchema, anomalies: () => [] },
+        opts
+      );
+      page.results.forEach((raw, index) => {
+        const parsed = reader.schema.safeParse(raw);
+        if (!parsed.success) {
+          const fields = [...new Set(parsed.error.issues.map((i) => (i.path.length ? i.path.join('.') : '(item)')))];
+          this.report(operation, {
+            kind: 'unreadable-item',
+            detail: `item ${pages * LIST_PAGE_SIZE + index} of ${path} skipped: unreadable ${fields.join(', ')}`,
+          });
+          return;
+        }
+        for (const anomaly of reader.anomalies(raw)) this.report(operation, anomaly);
+        all.push(parsed.data);
+      });
       next = this.nextPage(page, path, pages + 1);
     }
     return all;
@@ -191,7 +230,7 @@ export class AtlasClient {
     operation: string,
     method: 'GET' | 'POST',
     pathAndQuery: string,
-    schema: T,
+    reader: ItemReader<T>,
     opts?: CallOptions & { body?: unknown }
   ): Promise<z.infer<T>> {
     const uri = pathAndQuery;
@@ -220,8 +259,9 @@ export class AtlasClient {
     if (json === undefined) {
       throw new AtlasResponseValidationError(ref, res.status, 'body is not valid JSON');
     }
-    const parsed = schema.safeParse(json);
+    const parsed = reader.schema.safeParse(json);
     if (!parsed.success) throw new AtlasResponseValidationError(ref, res.status, parsed.error.issues);
+    for (const anomaly of reader.anomalies(json)) this.report(operation, anomaly);
     return parsed.data;
   }
 
@@ -280,6 +320,10 @@ export class AtlasClient {
 
   private emit(event: Parameters<AtlasRequestObserver>[0]): void {
     for (const o of this.observers) o(event);
+  }
+
+  private report(operation: string, anomaly: ResponseAnomaly): void {
+    for (const o of this.anomalyObservers) o({ operation, anomaly });
   }
 }
 

@@ -64,6 +64,7 @@ export const faultSchema = z.strictObject({
   set: z.record(z.string().min(1), z.unknown()).optional(),
   omit: z.array(z.string().min(1)).optional(),
   itemIndex: z.number().int().nonnegative().optional(),
+  page: z.boolean().optional(),
   body: z.unknown().optional(),
   delayMs: z.number().nonnegative().max(600_000).optional(),
   afterHandling: z.boolean().optional(),

@@ -92,28 +92,26 @@ function mapItems(body: unknown, mapItem: (item: Json) => Json, itemIndex?: numb
 
 /**
  * Deletes the `omit` fields and assigns the `set` ones (dotted paths) on the body, or on each item of a list's
- * `results` (only item `itemIndex` when given). The input is not modified.
+ * `results` (only item `itemIndex` when given; the page itself with `page`). The input is not modified.
  */
 export function patchBody(
   body: unknown,
-  patch: { set?: Record<string, unknown>; omit?: string[]; itemIndex?: number }
+  patch: { set?: Record<string, unknown>; omit?: string[]; itemIndex?: number; page?: boolean }
 ): unknown {
-  return mapItems(
-    body,
-    (item) => {
-      const out = structuredClone(item);
-      for (const path of patch.omit ?? []) {
-        const { parent, key } = walk(out, path, false);
-        if (parent !== undefined) delete parent[key];
-      }
-      for (const [path, value] of Object.entries(patch.set ?? {})) {
-        const { parent, key } = walk(out, path, true);
-        if (parent !== undefined) parent[key] = value;
-      }
-      return out;
-    },
-    patch.itemIndex
-  );
+  const patchOne = (item: Json): Json => {
+    const out = structuredClone(item);
+    for (const path of patch.omit ?? []) {
+      const { parent, key } = walk(out, path, false);
+      if (parent !== undefined) delete parent[key];
+    }
+    for (const [path, value] of Object.entries(patch.set ?? {})) {
+      const { parent, key } = walk(out, path, true);
+      if (parent !== undefined) parent[key] = value;
+    }
+    return out;
+  };
+  if (patch.page === true) return isObject(body) ? patchOne(body) : body;
+  return mapItems(body, patchOne, patch.itemIndex);
 }
 
 /** The object holding the last segment of a dotted path; creates missing objects on the way when `create`. */

@@ -182,6 +182,8 @@ export interface Fault {
   omit?: string[];
   /** For `patchBody` on a list: only this item of `results` (0-based). */
   itemIndex?: number;
+  /** For `patchBody` on a list: patch the page itself (`totalCount`, `links`, `results`) instead of its items. */
+  page?: boolean;
   /** For `replaceBody`: the JSON body to answer. */
   body?: unknown;
   /** For `delay` and `slowBody`: real milliseconds; default 1000. */

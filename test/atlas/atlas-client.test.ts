@@ -203,6 +203,150 @@ describe('AtlasClient against the simulator', () => {
   });
 });
 
+describe('reading answers from a peer we did not write', () => {
+  type Seen = { operation: string; kind: string; detail: string }[];
+  function observed(client: AtlasClient): Seen {
+    const seen: Seen = [];
+    client.onResponseAnomaly(({ operation, anomaly }) => seen.push({ operation, ...anomaly }));
+    return seen;
+  }
+  function clusterWithJobs(n: number): { cluster: string; ids: string[] } {
+    const cluster = `peer-${Math.random().toString(36).slice(2, 8)}`;
+    atlas.sim.addCluster(g(), cluster);
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      ids.push(
+        atlas.sim.addExportJob(g(), cluster, {
+          createdAt: new Date(Date.now() - (i + 1) * 86_400_000),
+          queuedMs: 60_000,
+          inProgressMs: 600_000,
+          exportBucketId: atlas.fixtures.exportBucketId,
+        })
+      );
+    }
+    return { cluster, ids };
+  }
+
+  it('skips a list item without id or state, reports it, and keeps the others', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const { cluster, ids } = clusterWithJobs(3);
+    for (const patch of [{ omit: ['id'] }, { set: { state: null } }, { set: { state: 42 } }]) {
+      atlas.sim.injectFaults({ operation: 'listExportJobs', kind: 'patchBody', itemIndex: 1, ...patch });
+      const listed = await client.listExportJobs(g(), cluster);
+      expect(listed.map((j) => j.id)).toEqual([ids[0], ids[2]]);
+    }
+    expect(seen).toHaveLength(3);
+    for (const s of seen) {
+      expect(s).toMatchObject({ operation: 'listExportJobs', kind: 'unreadable-item' });
+      expect(s.detail).toMatch(/item 1 of \/api\/atlas\/v2\/.*\/backup\/exports skipped: unreadable (id|state)/);
+    }
+  });
+
+  it('reads a field that is null, of the wrong type or unknown as absent, without failing the body', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const { cluster, ids } = clusterWithJobs(1);
+    atlas.sim.injectFaults({
+      operation: 'getExportJob',
+      kind: 'patchBody',
+      set: {
+        createdAt: 1_700_000_000,
+        finishedAt: null,
+        snapshotId: ['x'],
+        exportStatus: 'many',
+        customData: [{ key: 'ok', value: 'kept' }, 'not-an-object', { key: 7 }],
+        stateReason: null,
+        components: null,
+        links: { rel: 'self' },
+        somethingNew: { nested: true },
+      },
+    });
+    const job = await client.getExportJob(g(), cluster, ids[0]!);
+    expect(job.id).toBe(ids[0]);
+    expect(job.state).toBe('Successful');
+    expect(job).toMatchObject({
+      createdAt: undefined,
+      finishedAt: undefined,
+      snapshotId: undefined,
+      exportStatus: undefined,
+      stateReason: undefined,
+      components: undefined,
+      links: undefined,
+      customData: [{ key: 'ok', value: 'kept' }, { key: undefined }],
+    });
+    expect(job).not.toHaveProperty('somethingNew');
+    expect(seen).toEqual([]);
+
+    atlas.sim.injectFaults({
+      operation: 'listExportJobs',
+      kind: 'patchBody',
+      set: { 'exportStatus.totalCollections': 'all' },
+    });
+    atlas.sim.injectFaults({
+      operation: 'listExportJobs',
+      kind: 'patchBody',
+      page: true,
+      set: { totalCount: 'many', links: null },
+    });
+    expect((await client.listExportJobs(g(), cluster)).map((j) => j.id)).toEqual(ids);
+    expect((await client.listExportJobs(g(), cluster)).map((j) => j.id)).toEqual(ids);
+    expect(atlas.sim.pendingFaults()).toEqual([]);
+  });
+
+  it('reports contradicting counts and dates with a warning, and still returns the job', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const { cluster, ids } = clusterWithJobs(1);
+    atlas.sim.injectFaults({
+      operation: 'getExportJob',
+      kind: 'patchBody',
+      set: {
+        exportStatus: { exportedCollections: 12, totalCollections: 8 },
+        createdAt: '2026-08-10T03:40:00Z',
+        finishedAt: '2026-08-10T03:27:00Z',
+      },
+    });
+    const job = await client.getExportJob(g(), cluster, ids[0]!);
+    expect(job.exportStatus).toEqual({ exportedCollections: 12, totalCollections: 8 });
+    expect(seen.map((s) => s.kind).sort()).toEqual(['exported-exceeds-total', 'finished-before-created']);
+    expect(seen.every((s) => s.operation === 'getExportJob' && s.detail.includes(`export job ${ids[0]}`))).toBe(true);
+
+    seen.length = 0;
+    atlas.sim.injectFaults({
+      operation: 'listExportJobs',
+      kind: 'patchBody',
+      set: { exportStatus: { exportedCollections: -1, totalCollections: 8 } },
+    });
+    const [listed] = await client.listExportJobs(g(), cluster);
+    expect(listed?.exportStatus).toEqual({ exportedCollections: undefined, totalCollections: 8 });
+    expect(seen).toEqual([expect.objectContaining({ operation: 'listExportJobs', kind: 'negative-count' })]);
+  });
+
+  it('reads snapshot lists item by item too', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const all = await client.listSnapshots(g(), c());
+    atlas.sim.injectFaults({
+      operation: 'listSnapshots',
+      kind: 'patchBody',
+      itemIndex: 0,
+      omit: ['id'],
+    });
+    atlas.sim.injectFaults({
+      operation: 'listSnapshots',
+      kind: 'patchBody',
+      itemIndex: 0,
+      set: { storageSizeBytes: -5 },
+    });
+    const read = await client.listSnapshots(g(), c());
+    expect(read.map((s) => s.id)).toEqual(all.slice(1).map((s) => s.id));
+    const again = await client.listSnapshots(g(), c());
+    expect(again[0]?.storageSizeBytes).toBeUndefined();
+    expect(seen.map((s) => s.kind)).toEqual(['unreadable-item', 'negative-size']);
+  });
+});
+
 describe('pagination', () => {
   it('collects every page of a list longer than one page (501 jobs, 500 a page)', async () => {
     const client = atlas.client();

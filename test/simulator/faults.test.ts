@@ -162,6 +162,10 @@ describe('fault injection', () => {
     expect(patched.json.results[1]).not.toHaveProperty('id');
     const empty = await api<PageOf<JobBody>>(sim, path);
     expect(empty.json).toMatchObject({ results: [], totalCount: 0 });
+    sim.injectFaults({ operation: 'listExportJobs', kind: 'patchBody', page: true, set: { totalCount: 'many' } });
+    const page = await api<PageOf<JobBody> & { totalCount: unknown }>(sim, path);
+    expect(page.json.totalCount).toBe('many');
+    expect(page.json.results[0]).not.toHaveProperty('totalCount');
     expect((await api<PageOf<JobBody>>(sim, path)).json.results).toHaveLength(2);
   });
 

@@ -106,6 +106,39 @@ describe('retryable Atlas errors recover with exactly one job', () => {
     expect((await handle.result()).state).toBe('Successful');
   }, 90_000);
 
+  it('one unreadable job in the cluster’s export list is skipped: it blocks no new export', async () => {
+    const { groupId, clusterName, exportBucketId } = suite.atlas.fixtures;
+    suite.atlas.sim.addExportJob(groupId, clusterName, {
+      createdAt: new Date(Date.now() - 86_400_000),
+      queuedMs: 60_000,
+      inProgressMs: 600_000,
+      exportBucketId,
+    });
+    const snapshotId = suite.h.freshSnapshot();
+    // Every list the create reads has its first job without id and with state null.
+    suite.atlas.sim.injectFaults({
+      operation: 'listExportJobs',
+      pathIncludes: `/clusters/${clusterName}/`,
+      kind: 'patchBody',
+      itemIndex: 0,
+      omit: ['id'],
+      set: { state: null },
+      times: 1_000,
+    });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const result = await handle.result();
+    suite.atlas.sim.clearFaults();
+    expect(result.state).toBe('Successful');
+    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+    const lists = suite.atlas.sim.requests.filter(
+      (r) =>
+        r.operation === 'listExportJobs' &&
+        r.faultInjected !== undefined &&
+        r.at >= new Date(Date.parse(result.startedAt))
+    );
+    expect(lists.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('409 while another export of the snapshot is active: retried until it can create its own', async () => {
     const snapshotId = suite.h.freshSnapshot();
     // Someone else's export of the same snapshot (no idempotency tag of ours) is running.
