@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { createAuthenticator, safeJson, type AtlasAuthenticator, type AtlasCredentials } from './auth';
 import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError, parseRetryAfter } from './errors';
 import {
+  ATLAS_ID_PATTERN,
   apiErrorSchema,
   exportJobAnomalies,
   exportJobSchema,
@@ -260,7 +261,11 @@ export class AtlasClient {
       throw new AtlasResponseValidationError(ref, res.status, 'body is not valid JSON');
     }
     const parsed = reader.schema.safeParse(json);
-    if (!parsed.success) throw new AtlasResponseValidationError(ref, res.status, parsed.error.issues);
+    if (!parsed.success) {
+      const id: unknown = typeof json === 'object' && json !== null ? (json as Record<string, unknown>).id : undefined;
+      const resourceId = typeof id === 'string' && ATLAS_ID_PATTERN.test(id) ? id : undefined;
+      throw new AtlasResponseValidationError(ref, res.status, parsed.error.issues, resourceId);
+    }
     for (const anomaly of reader.anomalies(json)) this.report(operation, anomaly);
     return parsed.data;
   }

@@ -48,15 +48,20 @@ export class AtlasApiError extends AtlasError {
   }
 }
 
-/** Atlas answered 2xx, but the body did not match the schema this service relies on (API drift). */
+/**
+ * Atlas answered 2xx, but the body did not match the schema this service relies on (API drift, or an odd answer).
+ * A 2xx to a POST still means Atlas performed it: `resourceId` is the body's `id` when it had a readable one.
+ */
 export class AtlasResponseValidationError extends AtlasError {
   override readonly name = 'AtlasResponseValidationError';
   readonly kind = 'response-validation' as const;
   readonly status: number;
   /** Field paths and messages, never the raw body. */
   readonly issues: { path: string; message: string }[];
+  /** The body's `id`, if it was a 24-hex Atlas id (the resource a 2xx POST created). */
+  readonly resourceId: string | undefined;
 
-  constructor(ref: AtlasRequestRef, status: number, issues: z.core.$ZodIssue[] | string) {
+  constructor(ref: AtlasRequestRef, status: number, issues: z.core.$ZodIssue[] | string, resourceId?: string) {
     const list =
       typeof issues === 'string'
         ? [{ path: '(body)', message: issues }]
@@ -68,6 +73,7 @@ export class AtlasResponseValidationError extends AtlasError {
     );
     this.status = status;
     this.issues = list;
+    this.resourceId = resourceId;
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/simulator';
 import { FailureType } from '../../src/shared/failure-types';
 import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';
-import { fetchHistoryStats } from '../helpers/history';
+import { activityResults, fetchHistoryStats } from '../helpers/history';
 import { startTestWorker } from '../helpers/temporal';
 
 const suite = useExportSuite();
@@ -19,21 +19,32 @@ async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<
 }
 
 describe('retryable Atlas errors recover with exactly one job', () => {
+  // An answer from Atlas itself (500, 503) is final: 3 attempts. A 502 or a dropped connection may still take
+  // effect, so each is followed by an attempt that waits (two request timeouts) instead of POSTing: 5 attempts.
   it.each([
-    ['500 UNEXPECTED_ERROR', { kind: 'status', status: 500, errorCode: 'UNEXPECTED_ERROR' }],
-    ['502', { kind: 'status', status: 502 }],
-    ['503 with Retry-After', { kind: 'status', status: 503, errorCode: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 }],
-    ['connection reset', { kind: 'reset' }],
-  ] as [string, Fault][])('create answered %s twice, then success', async (_label, fault) => {
-    const snapshotId = suite.h.freshSnapshot();
-    suite.atlas.sim.injectFaults({ ...fault, operation: 'createExportJob', times: 2 });
-    const handle = await suite.h.start(suite.h.input({ snapshotId }));
-    const result = await handle.result();
-    expect(result.state).toBe('Successful');
-    expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
-    const stats = await fetchHistoryStats(handle);
-    expect(stats.activities.createExportJob?.attempts).toBe(3);
-  });
+    ['500 UNEXPECTED_ERROR', { kind: 'status', status: 500, errorCode: 'UNEXPECTED_ERROR' }, 3],
+    ['502', { kind: 'status', status: 502 }, 5],
+    [
+      '503 with Retry-After',
+      { kind: 'status', status: 503, errorCode: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 },
+      3,
+    ],
+    ['connection reset', { kind: 'reset' }, 5],
+  ] as [string, Fault, number][])(
+    'create answered %s twice, then success',
+    async (_label, fault, attempts) => {
+      const snapshotId = suite.h.freshSnapshot();
+      suite.atlas.sim.injectFaults({ ...fault, operation: 'createExportJob', times: 2 });
+      const handle = await suite.h.start(suite.h.input({ snapshotId }));
+      const result = await handle.result();
+      expect(result.state).toBe('Successful');
+      expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
+      const stats = await fetchHistoryStats(handle);
+      expect(stats.activities.createExportJob?.attempts).toBe(attempts);
+      expect(suite.h.requestsFor(snapshotId, 'createExportJob')).toHaveLength(3);
+    },
+    60_000
+  );
 
   it('status reads answered 500 and 504 recover and keep polling', async () => {
     const snapshotId = suite.h.freshSnapshot();
@@ -139,15 +150,15 @@ describe('retryable Atlas errors recover with exactly one job', () => {
     expect(lists.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('409 while another export of the snapshot is active: retried until it can create its own', async () => {
+  it('409 while another bucket’s export of the snapshot is active: retried until it can create its own', async () => {
     const snapshotId = suite.h.freshSnapshot();
-    // Someone else's export of the same snapshot (no idempotency tag of ours) is running.
-    const other = await suite.atlas
-      .client()
-      .createExportJob(suite.atlas.fixtures.groupId, suite.atlas.fixtures.clusterName, {
-        snapshotId,
-        exportBucketId: suite.atlas.fixtures.exportBucketId,
-      });
+    const { groupId, clusterName } = suite.atlas.fixtures;
+    // Someone else's export of the same snapshot to another bucket is running (Atlas: one active per snapshot).
+    const otherBucket = suite.atlas.sim.addExportBucket(groupId, { bucketName: 'other-bucket' });
+    const other = await suite.atlas.client().createExportJob(groupId, clusterName, {
+      snapshotId,
+      exportBucketId: otherBucket,
+    });
     const handle = await suite.h.start(suite.h.input({ snapshotId }));
     const result = await handle.result();
     expect(result.state).toBe('Successful');
@@ -156,6 +167,46 @@ describe('retryable Atlas errors recover with exactly one job', () => {
     const statuses = suite.h.requestsFor(snapshotId, 'createExportJob').map((r) => r.status);
     expect(statuses).toContain(409);
     expect(statuses.filter((s) => s === 200)).toHaveLength(2); // the other party's and ours
+    expect(await activityResults(handle, 'createExportJob')).toEqual([expect.objectContaining({ attached: false })]);
+  });
+
+  it('someone else’s active export of the same snapshot to the same bucket is followed, not repeated', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    const { groupId, clusterName, exportBucketId } = suite.atlas.fixtures;
+    const other = await suite.atlas.client().createExportJob(groupId, clusterName, { snapshotId, exportBucketId });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const result = await handle.result();
+    expect(result).toMatchObject({ state: 'Successful', exportJobId: other.id });
+    // The other party's POST only (and its digest challenge): none carries this workflow's tag.
+    const posts = suite.h.requestsFor(snapshotId, 'createExportJob');
+    expect(posts.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(posts.filter((r) => JSON.stringify(r.body).includes(handle.workflowId))).toEqual([]);
+    expect(suite.atlas.sim.exportJobs().filter((j) => j.snapshotId === snapshotId)).toHaveLength(1);
+    expect(await activityResults(handle, 'createExportJob')).toEqual([
+      expect.objectContaining({ adopted: true, attached: true }),
+    ]);
+  });
+
+  it('a snapshot already exported to the bucket by someone else is reused: Successful at once, no new job', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    const { groupId, clusterName, exportBucketId } = suite.atlas.fixtures;
+    suite.atlas.sim.setExportPlan({ queuedMs: 0, inProgressMs: 0 }, { snapshotId });
+    const done = await suite.atlas.client().createExportJob(groupId, clusterName, { snapshotId, exportBucketId });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    expect(await handle.result()).toMatchObject({ state: 'Successful', exportJobId: done.id });
+    expect(suite.atlas.sim.exportJobs().filter((j) => j.snapshotId === snapshotId)).toHaveLength(1);
+    expect(await activityResults(handle, 'createExportJob')).toEqual([expect.objectContaining({ attached: true })]);
+  });
+
+  it('two workflows (different ids) exporting the same snapshot to the same bucket at once share one job', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    const handles = await Promise.all([1, 2, 3].map(() => suite.h.start(suite.h.input({ snapshotId }))));
+    const results = await Promise.all(handles.map((h) => h.result()));
+    const jobs = suite.atlas.sim.exportJobs().filter((j) => j.snapshotId === snapshotId);
+    expect(jobs).toHaveLength(1);
+    expect(results.map((r) => [r.state, r.exportJobId])).toEqual(handles.map(() => ['Successful', jobs[0]!.id]));
+    const created = (await Promise.all(handles.map((h) => activityResults(h, 'createExportJob')))).flat();
+    expect(created.filter((r) => (r as { attached: boolean }).attached)).toHaveLength(2);
   });
 
   it('a 409 for a create that did take effect (a racing duplicate request) adopts the tagged job', async () => {
@@ -192,6 +243,23 @@ describe('retryable Atlas errors recover with exactly one job', () => {
     expect(suite.h.jobsOf(handle.workflowId)).toHaveLength(1);
     expect(suite.h.requestsFor(snapshotId, 'createExportJob')).toHaveLength(1);
   });
+
+  it('a create answered only after the retry listed (its job failing at once) is adopted, not repeated', async () => {
+    const snapshotId = suite.h.freshSnapshot();
+    suite.atlas.sim.setExportPlan(
+      { queuedMs: 0, inProgressMs: 0, outcome: 'Failed', stateReason: { errorCode: 'E', message: 'boom' } },
+      { snapshotId }
+    );
+    // Atlas holds the POST 8 s and creates the job then: after the client's 5 s timeout and the retry 1 s later.
+    suite.atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'delay', delayMs: 8_000 });
+    const handle = await suite.h.start(suite.h.input({ snapshotId }));
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(FailureType.ExportFailed);
+    // Settle: a second POST, if any, would have created its job by now.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(suite.atlas.sim.exportJobs().filter((j) => j.snapshotId === snapshotId)).toHaveLength(1);
+    expect(suite.h.requestsFor(snapshotId, 'createExportJob')).toHaveLength(1);
+  }, 60_000);
 
   it('a create that took effect but whose response was lost is adopted, not repeated', async () => {
     const snapshotId = suite.h.freshSnapshot();

@@ -43,6 +43,8 @@ interface Row {
   faultedReadUsable?: boolean;
   /** Where the fault goes when not on the phase's own request (which is still the one counted). */
   faultOn?: 'listExportJobs';
+  /** More faults, on the row's cluster too. */
+  alsoFaults?: Omit<Fault, 'pathIncludes'>[];
   polling?: { timeout: string };
   expect: Expectation;
 }
@@ -164,10 +166,11 @@ const rows: Row[] = [
     expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2 },
   },
   {
+    // A gateway's answer: the backend may still act, so one attempt waits (2 request timeouts) before POSTing again.
     name: '502',
     phase: 'create',
     fault: { kind: 'status', status: 502 },
-    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2 },
+    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 3, minGapMs: 2 * REQUEST_TIMEOUT_MS },
   },
   {
     name: `503 with Retry-After ${RETRY_AFTER_S}`,
@@ -182,16 +185,25 @@ const rows: Row[] = [
     expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2, minGapMs: FALLBACK_MIN_MS },
   },
   {
+    // A gateway's answer: the backend may still act, so one attempt waits (2 request timeouts) before POSTing again.
     name: '504',
     phase: 'create',
     fault: { kind: 'status', status: 504 },
-    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2 },
+    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 3, minGapMs: 2 * REQUEST_TIMEOUT_MS },
   },
   {
+    // No answer: Atlas may yet act on it, so one attempt waits (2 request timeouts) before POSTing again.
     name: 'connection reset before Atlas acted',
     phase: 'create',
     fault: { kind: 'reset' },
-    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 2 },
+    expect: { outcome: 'recovered', attempts: 2, activityAttempts: 3, minGapMs: 2 * REQUEST_TIMEOUT_MS },
+  },
+  {
+    // Atlas acts on the POST after the client gave up and after the retry listed: the retry waits, then adopts.
+    name: 'timeout (Atlas acts after the retry listed)',
+    phase: 'create',
+    fault: { kind: 'delay', delayMs: REQUEST_TIMEOUT_MS + 3_000 },
+    expect: { outcome: 'recovered', attempts: 1, activityAttempts: 3 },
   },
   {
     name: 'connection reset after Atlas created the job',
@@ -226,7 +238,29 @@ const rows: Row[] = [
     expect: { outcome: 'recovered', attempts: 1, activityAttempts: 1 },
   },
   {
-    // Only the POST's answer drifted: the list still parses, so the job is adopted from it.
+    // A 2xx is a job Atlas created: without an id in the answer, it is found by its tag in the same attempt.
+    name: '2xx without an id',
+    phase: 'create',
+    fault: { kind: 'patchBody', omit: ['id'] },
+    expect: { outcome: 'recovered', attempts: 1, activityAttempts: 1 },
+  },
+  {
+    // ...and when the list does not show it yet, the attempts that follow look again, never POST again.
+    name: '2xx without an id, job not listed yet',
+    phase: 'create',
+    fault: { kind: 'patchBody', omit: ['id'] },
+    alsoFaults: [{ operation: 'listExportJobs', kind: 'emptyList', times: 3 }],
+    expect: { outcome: 'recovered', attempts: 1, activityAttempts: 3 },
+  },
+  {
+    // With an id but state null: that job is read back with one GET.
+    name: '2xx with state null',
+    phase: 'create',
+    fault: { kind: 'patchBody', set: { state: null } },
+    expect: { outcome: 'recovered', attempts: 1, activityAttempts: 1 },
+  },
+  {
+    // Only the POST's answer drifted (state 42): the job it names is read back.
     name: 'body drifted from the schema',
     phase: 'create',
     fault: { kind: 'schemaDrift' },
@@ -375,6 +409,7 @@ async function runRow(row: Row, index: number): Promise<void> {
   const snapshotId = h.freshSnapshot(cluster);
   const pathIncludes = `/clusters/${cluster}/`;
   atlas.sim.injectFaults({ ...row.fault, operation: row.faultOn ?? OPERATION[row.phase], pathIncludes });
+  for (const fault of row.alsoFaults ?? []) atlas.sim.injectFaults({ ...fault, pathIncludes });
   const started = Date.now();
   const input = h.input({ clusterName: cluster, snapshotId });
   // Some 60 rows start at once on a shared machine: a create attempt that waited in the task queue long enough
@@ -437,7 +472,7 @@ describe.each(['create', 'poll'] as const)('fault matrix: %s', (phase) => {
       (e: unknown) => `failed: ${e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e)}`
     );
     const context = `requests [${statuses}], workflow ${outcome}`;
-    if (row.fault.times === undefined) expect(pendingFaults, `the fault was consumed; ${context}`).toBe(0);
+    if (row.fault.times === undefined) expect(pendingFaults, `the faults were consumed; ${context}`).toBe(0);
     if (row.faultOn === undefined) {
       expect(requests[0]?.faultInjected, `the first request met the fault; ${context}`).toBeDefined();
     }
