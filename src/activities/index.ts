@@ -13,6 +13,7 @@ export type {
 } from './export-activities';
 export type {
   AwaitSnapshotInput,
+  ClusterKind,
   ClusterRef,
   ExistingExport,
   FindLatestInput,

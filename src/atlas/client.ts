@@ -141,7 +141,7 @@ export class AtlasClient {
     return this.listAll('listExportJobs', `${clusterPath(groupId, clusterName)}/backup/exports`, EXPORT_JOB, opts);
   }
 
-  /** `GET …/clusters/{clusterName}/backup/snapshots/{snapshotId}`. */
+  /** `GET …/clusters/{clusterName}/backup/snapshots/{snapshotId}`: a replica set's snapshot. */
   getSnapshot(groupId: string, clusterName: string, snapshotId: string, opts?: CallOptions): Promise<Snapshot> {
     return this.call(
       'getSnapshot',
@@ -152,12 +152,41 @@ export class AtlasClient {
     );
   }
 
-  /** `GET …/clusters/{clusterName}/backup/snapshots`, every page. */
+  /** `GET …/clusters/{clusterName}/backup/snapshots`, every page: a replica set's snapshots. */
   listSnapshots(groupId: string, clusterName: string, opts?: CallOptions): Promise<Snapshot[]> {
     return this.listAll('listSnapshots', `${clusterPath(groupId, clusterName)}/backup/snapshots`, SNAPSHOT, opts);
   }
 
-  /** `POST …/clusters/{clusterName}/backup/snapshots`: take an on-demand snapshot. */
+  /** `GET …/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}`: a sharded cluster's snapshot. */
+  getShardedClusterSnapshot(
+    groupId: string,
+    clusterName: string,
+    snapshotId: string,
+    opts?: CallOptions
+  ): Promise<Snapshot> {
+    return this.call(
+      'getShardedClusterSnapshot',
+      'GET',
+      `${clusterPath(groupId, clusterName)}/backup/snapshots/shardedCluster/${encodeURIComponent(snapshotId)}`,
+      SNAPSHOT,
+      opts
+    );
+  }
+
+  /** `GET …/clusters/{clusterName}/backup/snapshots/shardedClusters`, every page: a sharded cluster's snapshots. */
+  listShardedClusterSnapshots(groupId: string, clusterName: string, opts?: CallOptions): Promise<Snapshot[]> {
+    return this.listAll(
+      'listShardedClusterSnapshots',
+      `${clusterPath(groupId, clusterName)}/backup/snapshots/shardedClusters`,
+      SNAPSHOT,
+      opts
+    );
+  }
+
+  /**
+   * `POST …/clusters/{clusterName}/backup/snapshots`: take an on-demand snapshot, of either cluster kind; the
+   * answer's `type` (`replicaSet`, `shardedCluster`) tells which paths serve it from then on.
+   */
   takeSnapshot(
     groupId: string,
     clusterName: string,

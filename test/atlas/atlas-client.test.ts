@@ -64,6 +64,22 @@ describe('AtlasClient against the simulator', () => {
     expect(one.status).toBe('completed');
   });
 
+  it('reads a sharded cluster’s snapshots on the sharded-cluster paths only', async () => {
+    const client = atlas.client();
+    const { shardedClusterName, shardedSnapshotId } = atlas.fixtures;
+    const listed = await client.listShardedClusterSnapshots(g(), shardedClusterName);
+    expect(listed.map((s) => s.id)).toContain(shardedSnapshotId);
+    expect(listed.every((s) => s.type === 'shardedCluster')).toBe(true);
+    const one = await client.getShardedClusterSnapshot(g(), shardedClusterName, shardedSnapshotId);
+    expect(one).toMatchObject({ id: shardedSnapshotId, type: 'shardedCluster', status: 'completed' });
+    expect(await client.listSnapshots(g(), shardedClusterName)).toEqual([]);
+    const onReplicaSetPath = await client
+      .getSnapshot(g(), shardedClusterName, shardedSnapshotId)
+      .catch((e: unknown) => e);
+    expect((onReplicaSetPath as AtlasApiError).status).toBe(404);
+    expect(await client.listShardedClusterSnapshots(g(), c())).toEqual([]);
+  });
+
   it('uses one OAuth token for many calls with a service account', async () => {
     const client = atlas.client(TEST_SERVICE_ACCOUNT);
     const before = atlas.sim.requests.length;
