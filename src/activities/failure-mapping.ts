@@ -1,6 +1,6 @@
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { AtlasApiError, AtlasError, AtlasNetworkError, AtlasResponseValidationError } from '../atlas';
+import { AtlasApiError, AtlasError, AtlasNetworkError, AtlasResponseValidationError, AtlasTokenError } from '../atlas';
 import { FailureType } from '../shared/failure-types';
 import { stableFraction } from '../shared/poll-schedule';
 import { AttemptCarry } from './attempt-carry';
@@ -17,6 +17,25 @@ const FIX_HINTS: Record<number, string> = {
   422: 'Atlas could not process the request; fix the fields it names',
 };
 const NON_RETRYABLE_STATUSES = new Set(Object.keys(FIX_HINTS).map(Number));
+/** Token endpoint statuses that retrying will not fix: every 4xx but a timeout, a conflict and a rate limit. */
+const tokenRefusalIsFinal = (status: number) => status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+
+/** What to check when the OAuth token endpoint refused: it is not an Atlas id that is wrong. */
+function tokenHint(err: AtlasTokenError): string {
+  const lead =
+    err.status === 400 || err.status === 401
+      ? 'the token endpoint did not accept the service account'
+      : err.status === 403
+        ? 'the token endpoint refused the service account (access_denied: e.g. all 100 active tokens of the account are in use, or it is disabled)'
+        : `no Atlas token endpoint answered at ${err.endpoint}, so ATLAS_BASE_URL is likely wrong`;
+  return `${lead}; check ATLAS_BASE_URL (the Atlas origin, e.g. https://cloud.mongodb.com) and the worker's ATLAS_CLIENT_ID/ATLAS_CLIENT_SECRET`;
+}
+
+/** `text` as a sentence: one final period, whether or not it ended with one (`…exists in group X.` stays so). */
+function sentence(text: string): string {
+  const trimmed = text.trimEnd();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
 /** Statuses where Atlas may say when to come back. */
 const RETRY_AFTER_STATUSES = new Set([429, 503]);
 
@@ -52,6 +71,8 @@ export function boundRetryDelayMs(requestedMs: number, budgetLeftMs?: number): n
  *
  * - 400, 401, 403, 404, 406, 410 (and 415, 422) and schema-invalid bodies: non-retryable, `type` = the
  *   Atlas `errorCode` (or `HTTP_<status>`), message saying what to fix.
+ * - The OAuth token endpoint refusing (any 4xx but 408, 409, 429): non-retryable, saying it was the token endpoint,
+ *   with its status and reason, and to check ATLAS_BASE_URL and the service account's id and secret.
  * - 409, 429, 5xx, other 4xx, timeouts and connection errors: retryable. 429 and 503 honour `Retry-After`
  *   through `nextRetryDelay`, with a jittered exponential fallback (10 s, 20 s, 40 s … capped at 5 min, by
  *   consecutive errors) when the header is missing or unreadable, as Atlas's rate-limit docs advise; either way
@@ -70,15 +91,23 @@ export function toApplicationFailure(
   jitterSeed = '',
   budgetLeftMs?: number
 ): unknown {
+  if (err instanceof AtlasTokenError && tokenRefusalIsFinal(err.status)) {
+    return ApplicationFailure.create({
+      type: err.errorCode ?? `${FailureType.HttpStatusPrefix}${err.status}`,
+      message: `${sentence(err.message)} To fix: ${sentence(tokenHint(err))}`,
+      nonRetryable: true,
+      details: [{ status: err.status, errorCode: err.errorCode ?? null, method: err.method, path: err.path }],
+    });
+  }
   if (err instanceof AtlasApiError) {
     const type = err.errorCode ?? `${FailureType.HttpStatusPrefix}${err.status}`;
     const fields = err.badRequestFields.length
-      ? ` Fields: ${err.badRequestFields.map((f) => `${f.field} (${f.description})`).join(', ')}.`
+      ? ` Fields: ${sentence(err.badRequestFields.map((f) => `${f.field} (${f.description})`).join(', '))}`
       : '';
     if (NON_RETRYABLE_STATUSES.has(err.status)) {
       return ApplicationFailure.create({
         type,
-        message: `${err.message}. To fix: ${FIX_HINTS[err.status]}.${fields}`,
+        message: `${sentence(err.message)} To fix: ${sentence(FIX_HINTS[err.status] ?? '')}${fields}`,
         nonRetryable: true,
         details: [{ status: err.status, errorCode: err.errorCode ?? null, method: err.method, path: err.path }],
       });
@@ -97,7 +126,7 @@ export function toApplicationFailure(
   if (err instanceof AtlasResponseValidationError) {
     return ApplicationFailure.create({
       type: FailureType.AtlasResponseSchemaMismatch,
-      message: `${err.message}. To fix: the Atlas API changed in a way this version does not understand; upgrade atlas-export-orchestrator or report the fields above.`,
+      message: `${sentence(err.message)} To fix: the Atlas API changed in a way this version does not understand; upgrade atlas-export-orchestrator or report the fields above.`,
       nonRetryable: true,
       details: [{ status: err.status, issues: err.issues, method: err.method, path: err.path }],
     });

@@ -25,7 +25,7 @@ export abstract class AtlasError extends Error {
  * was an `ApiError`), its `detail`, and the parsed `Retry-After` in milliseconds (429/503).
  */
 export class AtlasApiError extends AtlasError {
-  override readonly name = 'AtlasApiError';
+  override readonly name: string = 'AtlasApiError';
   readonly kind = 'api' as const;
   readonly status: number;
   readonly errorCode: string | undefined;
@@ -45,6 +45,30 @@ export class AtlasApiError extends AtlasError {
     this.detail = detail;
     this.retryAfterMs = retryAfterMs;
     this.badRequestFields = body?.badRequestDetail?.fields ?? [];
+  }
+}
+
+/**
+ * The OAuth token endpoint (`POST {origin}/api/oauth/token`) refused to issue a token for the service account, so
+ * no Atlas API call was made. Carries the HTTP status, the server's reason (an OAuth `error`/`error_description`, an
+ * `ApiError`'s `errorCode`/`detail`, else the HTTP reason phrase), `Retry-After`, and `endpoint`, the URL called
+ * (origin and path only). Never a credential: the reason is cut to 300 characters and the secret blanked out.
+ */
+export class AtlasTokenError extends AtlasApiError {
+  override readonly name: string = 'AtlasTokenError';
+  readonly endpoint: string;
+
+  constructor(
+    endpoint: URL,
+    status: number,
+    reason: { errorCode?: string | undefined; detail: string },
+    retryAfterMs: number | undefined
+  ) {
+    super({ method: 'POST', path: endpoint.pathname }, status, reason, retryAfterMs);
+    this.endpoint = `${endpoint.origin}${endpoint.pathname}`;
+    this.message = `Atlas OAuth token endpoint POST ${this.endpoint} refused the service account with ${status}${
+      reason.errorCode ? ` ${reason.errorCode}` : ''
+    }: ${reason.detail}`;
   }
 }
 

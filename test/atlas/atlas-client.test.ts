@@ -1,14 +1,17 @@
 import { createServer } from 'node:http';
 import { once } from 'node:events';
+import { type ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AtlasApiError,
   AtlasClient,
   AtlasNetworkError,
   AtlasResponseValidationError,
+  AtlasTokenError,
   ATLAS_MEDIA_TYPE,
   parseRetryAfter,
 } from '../../src/atlas';
+import { toApplicationFailure } from '../../src/activities/failure-mapping';
 import { parseDigestChallenge } from '../../src/atlas/auth';
 import {
   startSimulatedAtlas,
@@ -151,6 +154,67 @@ describe('AtlasClient against the simulator', () => {
     expect(err).toBeInstanceOf(AtlasApiError);
     expect((err as AtlasApiError).status).toBe(401);
     expect((err as AtlasApiError).path).toBe('/api/oauth/token');
+  });
+
+  it('says a failure at the token endpoint is the token endpoint’s, with its status and reason, never the secret', async () => {
+    const answers: { status: number; type: string; body: string }[] = [
+      { status: 404, type: 'text/html', body: '<html><body>Page not found</body></html>' },
+      {
+        status: 401,
+        type: 'application/json',
+        body: JSON.stringify({
+          error: 'invalid_client',
+          error_description: `bad client secret ${TEST_SECRETS.clientSecret}.`,
+        }),
+      },
+      { status: 503, type: 'application/json', body: '{}' },
+    ];
+    const server = createServer((req, res) => {
+      const answer = answers.shift()!;
+      res.writeHead(answer.status, {
+        'content-type': answer.type,
+        ...(answer.status === 503 ? { 'retry-after': '4' } : {}),
+      });
+      res.end(answer.body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const wrongBase = `http://127.0.0.1:${port}`;
+    try {
+      const failures = [];
+      for (let i = 0; i < 3; i++) {
+        const client = new AtlasClient({ baseUrl: wrongBase, credentials: TEST_SERVICE_ACCOUNT, timeoutMs: 2_000 });
+        const err = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+        await client.close();
+        expect(err).toBeInstanceOf(AtlasTokenError);
+        failures.push({ err: err as AtlasTokenError, mapped: toApplicationFailure(err) as ApplicationFailure });
+      }
+      const [notFound, refused, unavailable] = failures;
+      expect(notFound!.err).toMatchObject({
+        status: 404,
+        endpoint: `${wrongBase}/api/oauth/token`,
+        path: '/api/oauth/token',
+      });
+      expect(notFound!.mapped.nonRetryable).toBe(true);
+      expect(notFound!.mapped.type).toBe('HTTP_404');
+      expect(notFound!.mapped.message).toContain(`Atlas OAuth token endpoint POST ${wrongBase}/api/oauth/token`);
+      expect(notFound!.mapped.message).toContain('404: Not Found.');
+      expect(notFound!.mapped.message).toContain('ATLAS_BASE_URL is likely wrong');
+      expect(notFound!.mapped.message).toContain('ATLAS_CLIENT_ID/ATLAS_CLIENT_SECRET');
+      expect(notFound!.mapped.message).not.toContain('groupId');
+
+      expect(refused!.mapped).toMatchObject({ nonRetryable: true, type: 'invalid_client' });
+      expect(refused!.mapped.message).toContain('401 invalid_client: bad client secret [redacted]. To fix:');
+      expect(refused!.mapped.message).not.toMatch(/\.\./);
+
+      expect(unavailable!.mapped).toMatchObject({ nonRetryable: false, nextRetryDelay: 4_000 });
+      for (const f of failures) {
+        expect(`${f.err.message} ${f.mapped.message}`).not.toContain(TEST_SECRETS.clientSecret);
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('maps error bodies to AtlasApiError with errorCode, detail and Retry-After', async () => {

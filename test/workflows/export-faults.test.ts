@@ -3,6 +3,7 @@ import type { Fault } from '../../src/simulator';
 import { FailureType } from '../../src/shared/failure-types';
 import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { activityResults, fetchHistoryStats } from '../helpers/history';
+import { TEST_SECRETS, TEST_SERVICE_ACCOUNT } from '../helpers/atlas';
 import { startTestWorker } from '../helpers/temporal';
 
 const suite = useExportSuite();
@@ -324,6 +325,32 @@ describe('non-retryable Atlas errors fail fast after one attempt', () => {
       expect((await fetchHistoryStats(handle)).activities.createExportJob?.attempts).toBe(1);
     } finally {
       await badWorker.stop();
+    }
+  });
+
+  it('a token endpoint that refuses (404) says so, keeps its reason, and names what to check', async () => {
+    const saWorker = await startTestWorker(suite.temporal, suite.atlas.client(TEST_SERVICE_ACCOUNT));
+    try {
+      suite.atlas.sim.injectFaults({
+        operation: 'oauthToken',
+        kind: 'status',
+        status: 404,
+        errorCode: 'RESOURCE_NOT_FOUND',
+        detail: 'Cannot find resource POST /api/oauth/token.',
+      });
+      const handle = await suite.h.start(suite.h.input({ snapshotId: suite.h.freshSnapshot() }), saWorker.taskQueue);
+      const failure = await failureOf(handle);
+      expect(failure.type).toBe('RESOURCE_NOT_FOUND');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain('OAuth token endpoint');
+      expect(failure.message).toContain('404 RESOURCE_NOT_FOUND: Cannot find resource POST /api/oauth/token. To fix:');
+      expect(failure.message).toContain('ATLAS_BASE_URL');
+      expect(failure.message).toContain('ATLAS_CLIENT_ID/ATLAS_CLIENT_SECRET');
+      expect(failure.message).not.toContain('check groupId');
+      expect(failure.message).not.toMatch(/\.\./);
+      expect(JSON.stringify((await handle.fetchHistory()).events)).not.toContain(TEST_SECRETS.clientSecret);
+    } finally {
+      await saWorker.stop();
     }
   });
 
