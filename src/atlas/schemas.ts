@@ -176,16 +176,21 @@ export function snapshotAnomalies(raw: unknown): ResponseAnomaly[] {
   return found;
 }
 
-/** Body of an Atlas error response (`ApiError`). Parsed leniently: some 401s come with other bodies. */
+/**
+ * Body of an Atlas error response (`ApiError`). Every field lenient: some 401s come with other bodies, and a
+ * `badRequestDetail: null` (the spec allows it) must not lose the `errorCode` beside it.
+ */
 export const apiErrorSchema = z.object({
-  error: z.number().int().optional(),
-  errorCode: z.string().optional(),
-  detail: z.string().nullish(),
-  reason: z.string().nullish(),
-  parameters: z.array(z.unknown()).optional(),
-  badRequestDetail: z
-    .object({ fields: z.array(z.object({ field: z.string(), description: z.string() })).optional() })
-    .optional(),
+  error: lenient(z.number().int()),
+  errorCode: lenient(z.string()),
+  detail: lenient(z.string()),
+  reason: lenient(z.string()),
+  parameters: lenient(z.array(z.unknown())),
+  badRequestDetail: lenient(
+    z.object({
+      fields: lenientArray(z.object({ field: z.string(), description: z.string() })),
+    })
+  ),
 });
 export type ApiErrorBody = z.infer<typeof apiErrorSchema>;
 

@@ -532,13 +532,15 @@ export class AtlasSimulator implements SimulatorControl {
         this.write(res, entry, out);
         return;
       }
-      case 'replaceBody':
+      case 'replaceBody': {
+        const status = fault.status ?? 200;
         this.write(res, entry, {
-          status: 200,
-          headers: { 'Content-Type': versionedMediaType(version) },
+          status,
+          headers: { 'Content-Type': status < 400 ? versionedMediaType(version) : 'application/json' },
           body: fault.body,
         });
         return;
+      }
       case 'slowBody': {
         const out = run();
         const text = out.body === undefined ? '' : JSON.stringify(out.body);

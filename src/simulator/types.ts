@@ -160,10 +160,11 @@ export interface Fault {
    *   ones (dotted paths reach into nested objects) on the body, or on each item of a list's `results` (only item
    *   `itemIndex` when given).
    * - `emptyList`: perform the operation, answer a list with no `results` (as if Atlas did not list them yet).
-   * - `replaceBody`: do not perform the operation; answer 200 with `body` exactly (after authentication).
+   * - `replaceBody`: do not perform the operation; answer `status` (default 200) with `body` exactly (after
+   *   authentication), as `application/json` for an error status.
    */
   kind: FaultKind;
-  /** For `status`: the HTTP status; default 500. */
+  /** For `status`: the HTTP status; default 500. For `replaceBody`: default 200. */
   status?: number;
   /** For `status`: `ApiError.errorCode`; defaults per status (e.g. 503 `SERVICE_UNAVAILABLE`). */
   errorCode?: string;

@@ -179,6 +179,16 @@ describe('fault injection', () => {
     expect(res.headers.get('content-type')).toBe('application/vnd.atlas.2023-01-01+json');
     expect(res.json).toEqual({ exportBucketId: f.exportBucketId });
     expect(sim.exportJobs()).toHaveLength(before);
+    sim.injectFaults({
+      operation: 'getExportJob',
+      kind: 'replaceBody',
+      status: 404,
+      body: { error: 404, detail: null },
+    });
+    const missing = await api(sim, jobPath);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/json');
+    expect(missing.json).toEqual({ error: 404, detail: null });
   });
 
   it('matches by method and path, applies to the token endpoint, and can be cleared', async () => {
