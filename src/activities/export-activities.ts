@@ -1,66 +1,23 @@
-import { activityInfo, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import {
-  AtlasApiError,
-  AtlasResponseValidationError,
-  TERMINAL_EXPORT_JOB_STATES,
-  type AtlasClient,
-  type ExportJob,
-} from '../atlas';
-import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY, type ExportJobStatus } from '../shared/export-contract';
+import { activityInfo } from '@temporalio/activity';
+import type { ApplicationFailure } from '@temporalio/common';
+import { TERMINAL_EXPORT_JOB_STATES, type AtlasClient } from '../atlas';
+import type { ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import type { BackoffSettings } from '../shared/poll-schedule';
 import {
   decideNextPoll,
   initialCadenceMemory,
-  learnDurations,
   rememberObservation,
   type CadenceMemory,
-  type LearnedDurations,
   type PollCadence,
   type PollObservation,
 } from '../shared/poll-cadence';
+import { AttemptCarry } from './attempt-carry';
+import { createExportJobActivity } from './create-export-job';
 import { describeStatus, toExportJobStatus } from './export-job-status';
 import { atlasCall, notReadyFailure } from './failure-mapping';
 
-/** Slack kept between the end of a POST (at most the request timeout) and the end of its attempt. */
-const POST_MARGIN_MS = 1_000;
-/**
- * How long before this function began the server is assumed, at most, to have started the attempt (the poll
- * response's transit, a busy event loop).
- */
-const DISPATCH_SLACK_MS = 5_000;
-
-/** Input of `createExportJob`. */
-export interface CreateExportJobInput {
-  groupId: string;
-  clusterName: string;
-  snapshotId: string;
-  exportBucketId: string;
-  customData?: { key: string; value: string }[] | undefined;
-  /** Tags the job in `customData`; a retry or a re-run with the same key adopts the job instead of creating one. */
-  idempotencyKey: string;
-  /**
-   * The workflow's first run id, tagged too: a job of this very run is adopted whatever its state (it may have
-   * failed before the retry looked), while a failed job of an earlier run with the same key is not.
-   */
-  runKey?: string;
-  /** `export-again`: a `Successful` job of the same snapshot and bucket does not count (default `reuse`). */
-  ifAlreadyExported?: 'reuse' | 'export-again';
-}
-
-/** Result of `createExportJob`. */
-export interface CreateExportJobResult {
-  status: ExportJobStatus;
-  /** True when an existing job with this idempotency key was found and adopted, false when this call created it. */
-  adopted: boolean;
-  /** True when the job was created by another caller (same snapshot and bucket) and is followed or reported. */
-  attached?: boolean;
-  /** When the status was read (worker clock, epoch ms): where the poll cadence starts counting. */
-  observedAt: number;
-  /** The cluster's past export durations, from the list read for adoption (no extra request). */
-  learned: LearnedDurations | null;
-}
+export type { CreateExportJobInput, CreateExportJobResult } from './create-export-job';
 
 export interface ExportJobRef {
   groupId: string;
@@ -109,106 +66,8 @@ export interface PollExportJobResult {
 
 /** Export activities, bound to one Atlas client whose credentials never leave this closure. */
 export function createExportActivities(atlas: AtlasClient) {
-  /** The job tagged with the input's key, if any, and every job of the cluster (for learned durations). */
-  async function findTagged(
-    input: CreateExportJobInput,
-    signal: AbortSignal
-  ): Promise<{ tagged: ExportJob | undefined; all: ExportJob[] }> {
-    const tag = (job: ExportJob, key: string) => job.customData?.find((c) => c.key === key)?.value;
-    const all = await atlas.listExportJobs(input.groupId, input.clusterName, { signal });
-    const jobs = all.filter(
-      (job) =>
-        tag(job, IDEMPOTENCY_TAG_KEY) === input.idempotencyKey &&
-        job.snapshotId === input.snapshotId &&
-        job.exportBucketId === input.exportBucketId
-    );
-    const tagged =
-      jobs.find((job) => input.runKey !== undefined && tag(job, RUN_TAG_KEY) === input.runKey) ??
-      jobs.find((job) => job.state !== 'Failed' && job.state !== 'Cancelled');
-    return { tagged, all };
-  }
-  const created = (job: ExportJob, adopted: boolean, all: ExportJob[]): CreateExportJobResult => ({
-    status: toExportJobStatus(job),
-    adopted,
-    observedAt: Date.now(),
-    learned: learnDurations(all, job.id),
-  });
-
   return {
-    /**
-     * Creates the export job, idempotently: lists the cluster's jobs first and adopts one tagged with the
-     * same key; after a 409, or a 2xx answer it cannot read, it lists again and adopts. A crash between the
-     * POST and this activity's completion therefore never leaves two jobs: the retry finds the first.
-     */
-    async createExportJob(input: CreateExportJobInput): Promise<CreateExportJobResult> {
-      const info = activityInfo();
-      // Two attempts must never POST at once: Temporal retries an attempt that outlived its start-to-close
-      // timeout while the old one may still be running here. So a POST is only sent when it is sure to be over
-      // (answered or aborted by the request timeout) before this attempt's time is up.
-      // Near the polling deadline the server shortens start-to-close to what is left (schedule-to-close); that
-      // is not a configuration error, and the check below defers until the deadline ends the activity.
-      const cappedByDeadline =
-        info.scheduleToCloseTimeoutMs > 0 && info.startToCloseTimeoutMs >= info.scheduleToCloseTimeoutMs;
-      if (!cappedByDeadline && info.startToCloseTimeoutMs < atlas.requestTimeoutMs + POST_MARGIN_MS) {
-        throw ApplicationFailure.create({
-          type: FailureType.AttemptTimeoutTooShort,
-          message: `polling.attemptTimeout (${info.startToCloseTimeoutMs} ms) is shorter than one Atlas request of this worker (ATLAS_REQUEST_TIMEOUT ${atlas.requestTimeoutMs} ms) plus ${POST_MARGIN_MS} ms; raise it or lower ATLAS_REQUEST_TIMEOUT`,
-          nonRetryable: true,
-        });
-      }
-      // Start-to-close runs from the attempt's dispatch, not its scheduling: behind the per-project rate limit an
-      // attempt can wait in the task queue for minutes, and counting from its scheduling would defer every POST.
-      const assumedStart = Math.max(info.currentAttemptScheduledTimestampMs, Date.now() - DISPATCH_SLACK_MS);
-      const attemptEndsAt = assumedStart + info.startToCloseTimeoutMs;
-      return atlasCall(async (signal) => {
-        const { tagged: existing, all } = await findTagged(input, signal);
-        if (existing) {
-          log.info('Adopted existing export job', { exportJobId: existing.id, state: existing.state });
-          return created(existing, true, all);
-        }
-        if (attemptEndsAt - Date.now() < atlas.requestTimeoutMs + POST_MARGIN_MS) {
-          throw ApplicationFailure.create({
-            type: FailureType.CreateDeferred,
-            message:
-              'Too little time left in this attempt to create the export job safely; the next attempt lists again and creates',
-            nonRetryable: false,
-          });
-        }
-        try {
-          const job = await atlas.createExportJob(
-            input.groupId,
-            input.clusterName,
-            {
-              snapshotId: input.snapshotId,
-              exportBucketId: input.exportBucketId,
-              customData: [
-                ...(input.customData ?? []),
-                { key: IDEMPOTENCY_TAG_KEY, value: input.idempotencyKey },
-                ...(input.runKey !== undefined ? [{ key: RUN_TAG_KEY, value: input.runKey }] : []),
-              ],
-            },
-            { signal }
-          );
-          log.info('Created export job', { exportJobId: job.id, state: job.state });
-          return created(job, false, all);
-        } catch (err) {
-          // A 409 may be our own racing request; a 2xx whose body we cannot read means Atlas took the POST.
-          // Either way our tagged job may exist: adopt it rather than fail with the job running untracked.
-          if ((err instanceof AtlasApiError && err.status === 409) || err instanceof AtlasResponseValidationError) {
-            const again = await findTagged(input, signal);
-            if (again.tagged) {
-              log.info('Adopted export job after an unusable create answer', {
-                exportJobId: again.tagged.id,
-                state: again.tagged.state,
-                answer: err instanceof AtlasApiError ? err.status : 'unreadable body',
-              });
-              return created(again.tagged, true, again.all);
-            }
-          }
-          throw err;
-        }
-      });
-    },
+    createExportJob: createExportJobActivity(atlas),
 
     /** One status read of an export job. */
     async getExportJob(ref: ExportJobRef): Promise<ExportJobStatus> {
@@ -234,8 +93,11 @@ export function createExportActivities(atlas: AtlasClient) {
         throw notReady(`Export job ${input.exportJobId}: first read in ${delayMs} ms; ${first.reason}`, delayMs);
       }
       const reads = info.attempt - 1;
-      const status = await atlasCall(async (signal) =>
-        toExportJobStatus(await atlas.getExportJob(input.groupId, input.clusterName, input.exportJobId, { signal }))
+      const carry = AttemptCarry.load();
+      const status = await atlasCall(
+        async (signal) =>
+          toExportJobStatus(await atlas.getExportJob(input.groupId, input.clusterName, input.exportJobId, { signal })),
+        carry
       );
       const current: PollObservation = {
         state: status.state,
@@ -265,7 +127,8 @@ export function createExportActivities(atlas: AtlasClient) {
       }
       throw notReady(
         `Export job ${input.exportJobId} is ${describeStatus(status)}; next read at ${isoOrNone(decision.nextPollAt)}: ${decision.reason}`,
-        decision.delayMs
+        decision.delayMs,
+        carry
       );
     },
   };
@@ -290,8 +153,8 @@ function fromLegacyInput(input: LegacyPollExportJobInput, scheduledAt: number): 
 }
 
 /** Retryable and BENIGN: logged at DEBUG and left out of failure metrics, since waiting is not an error. */
-function notReady(message: string, nextRetryDelayMs: number): ApplicationFailure {
-  return notReadyFailure(FailureType.ExportNotReady, message, nextRetryDelayMs);
+function notReady(message: string, nextRetryDelayMs: number, carry?: AttemptCarry): ApplicationFailure {
+  return notReadyFailure(FailureType.ExportNotReady, message, nextRetryDelayMs, carry);
 }
 
 export type ExportActivities = ReturnType<typeof createExportActivities>;

@@ -1,4 +1,5 @@
-import type { AtlasClient } from '../atlas';
+import { log } from '@temporalio/activity';
+import type { AtlasClient, AtlasResponseAnomalyObserver } from '../atlas';
 import { createExportActivities } from './export-activities';
 import { createSnapshotActivities } from './snapshot-activities';
 import { createWorkflowObserverActivities } from './workflow-observer-activities';
@@ -12,6 +13,7 @@ export type {
 } from './export-activities';
 export type {
   AwaitSnapshotInput,
+  ClusterKind,
   ClusterRef,
   ExistingExport,
   FindLatestInput,
@@ -22,8 +24,21 @@ export type {
 } from './snapshot-activities';
 export type { ObserveExportWorkflowInput, ObservedExport } from './workflow-observer-activities';
 
+/**
+ * Logs what the Atlas client read but found odd (a skipped list item, contradicting counts) as a warning of the
+ * activity that made the call, with its workflow and activity ids. Outside an activity there is nothing to log to.
+ */
+const logResponseAnomaly: AtlasResponseAnomalyObserver = ({ operation, anomaly }) => {
+  try {
+    log.warn(`Atlas answer read with an anomaly: ${anomaly.detail}`, { operation, anomaly: anomaly.kind });
+  } catch {
+    // Not in an activity (e.g. a CLI using the same client): the metric still counts it.
+  }
+};
+
 /** All activities of this worker, closing over their dependencies. */
 export function createActivities(deps: { atlas: AtlasClient }) {
+  deps.atlas.onResponseAnomaly(logResponseAnomaly);
   return {
     ...createExportActivities(deps.atlas),
     ...createSnapshotActivities(deps.atlas),

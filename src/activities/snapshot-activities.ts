@@ -4,6 +4,7 @@ import { AtlasApiError, type AtlasClient, type ExportJob, type Snapshot } from '
 import { IDEMPOTENCY_TAG_KEY } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
+import { AttemptCarry } from './attempt-carry';
 import { atlasCall, notReadyFailure } from './failure-mapping';
 
 /** Atlas `errorCode` of a take-snapshot request while another on-demand snapshot is queued or in progress. */
@@ -11,9 +12,17 @@ export const UNFINISHED_ON_DEMAND_SNAPSHOT = 'UNFINISHED_ON_DEMAND_SNAPSHOT';
 /** Export job states that mean "this snapshot is (being) exported to this bucket". */
 const EXPORTED_STATES: ReadonlySet<string> = new Set(['Successful', 'Queued', 'InProgress']);
 
+/**
+ * Which snapshot paths serve a cluster: `replicaSet` (`…/backup/snapshots`, `…/snapshots/{id}`) or `shardedCluster`
+ * (`…/snapshots/shardedClusters`, `…/snapshots/shardedCluster/{id}`), as the snapshot `type` says.
+ */
+export type ClusterKind = 'replicaSet' | 'shardedCluster';
+
 export interface ClusterRef {
   groupId: string;
   clusterName: string;
+  /** The cluster's kind when the caller knows it (e.g. from `takeSnapshot`); found out otherwise. */
+  clusterKind?: ClusterKind | undefined;
 }
 
 /** A snapshot as workflows see it: identifiers and state only. */
@@ -25,6 +34,8 @@ export interface SnapshotInfo {
   snapshotType: string | null;
   /** When the snapshot completed (Atlas sends it once `completed`). */
   createdAt: string | null;
+  /** The kind of its cluster (Atlas `type`), which picks the paths that serve it; absent or null if unknown. */
+  clusterKind?: ClusterKind | null;
 }
 
 /** An export job of a snapshot to a bucket that is `Successful`, `Queued` or `InProgress`. */
@@ -66,14 +77,21 @@ export interface AwaitSnapshotInput extends ClusterRef {
   jitterSeed: string;
 }
 
-export function toSnapshotInfo(s: Snapshot): SnapshotInfo {
+export function toSnapshotInfo(s: Snapshot, kind?: ClusterKind): SnapshotInfo {
   return {
     snapshotId: s.id,
     status: s.status?.toLowerCase() ?? null,
     snapshotType: s.snapshotType ?? null,
     createdAt: s.createdAt ?? null,
+    clusterKind: kindOf(s) ?? kind ?? null,
   };
 }
+
+function kindOf(s: Snapshot): ClusterKind | undefined {
+  return s.type === 'replicaSet' || s.type === 'shardedCluster' ? s.type : undefined;
+}
+
+const isNotFound = (err: unknown) => err instanceof AtlasApiError && err.status === 404;
 
 function isOnDemand(s: Snapshot): boolean {
   return s.snapshotType === 'onDemand' || s.frequencyType?.toLowerCase() === 'ondemand';
@@ -90,18 +108,70 @@ function tagOf(job: ExportJob): string | null {
 
 /** Snapshot activities, bound to the same Atlas client (and its credentials) as the export activities. */
 export function createSnapshotActivities(atlas: AtlasClient) {
+  /**
+   * A cluster's snapshots, from the path that serves its kind. The kind unknown, the replica-set list is read
+   * first and, when it lists nothing, the sharded-cluster list: the spec names the two lists "Replica Set Cloud
+   * Backups" and "Sharded Cluster Cloud Backups" without saying what each answers for the other kind; an empty
+   * list is what the simulator answers there (an inference; a replica set with no snapshots costs one more
+   * request, which finds none either).
+   */
+  async function listOf(
+    ref: ClusterRef,
+    signal: AbortSignal
+  ): Promise<{ snapshots: Snapshot[]; kind: ClusterKind | undefined }> {
+    if (ref.clusterKind === 'shardedCluster') {
+      return {
+        snapshots: await atlas.listShardedClusterSnapshots(ref.groupId, ref.clusterName, { signal }),
+        kind: 'shardedCluster',
+      };
+    }
+    const replicaSet = await atlas.listSnapshots(ref.groupId, ref.clusterName, { signal });
+    if (replicaSet.length > 0 || ref.clusterKind === 'replicaSet') return { snapshots: replicaSet, kind: 'replicaSet' };
+    const sharded = await atlas.listShardedClusterSnapshots(ref.groupId, ref.clusterName, { signal });
+    return { snapshots: sharded, kind: sharded.length > 0 ? 'shardedCluster' : undefined };
+  }
+
+  /**
+   * One snapshot, from the path that serves its cluster's kind. The kind unknown, the replica-set path is read first
+   * and, on 404, the sharded-cluster one (each path serves only its kind, per the spec); a 404 from both is the
+   * replica-set path's.
+   */
+  async function readOne(
+    ref: ClusterRef & { snapshotId: string },
+    signal: AbortSignal
+  ): Promise<{ snapshot: Snapshot; kind: ClusterKind }> {
+    const sharded = () => atlas.getShardedClusterSnapshot(ref.groupId, ref.clusterName, ref.snapshotId, { signal });
+    if (ref.clusterKind === 'shardedCluster') return { snapshot: await sharded(), kind: 'shardedCluster' };
+    try {
+      return {
+        snapshot: await atlas.getSnapshot(ref.groupId, ref.clusterName, ref.snapshotId, { signal }),
+        kind: 'replicaSet',
+      };
+    } catch (err) {
+      if (ref.clusterKind === 'replicaSet' || !isNotFound(err)) throw err;
+      try {
+        return { snapshot: await sharded(), kind: 'shardedCluster' };
+      } catch (second) {
+        throw isNotFound(second) ? err : second;
+      }
+    }
+  }
+
   return {
-    /** Every snapshot of a cluster, newest first as Atlas lists them. */
+    /** Every snapshot of a cluster (either kind), newest first as Atlas lists them. */
     async listSnapshots(ref: ClusterRef): Promise<SnapshotInfo[]> {
-      return atlasCall(async (signal) =>
-        (await atlas.listSnapshots(ref.groupId, ref.clusterName, { signal })).map(toSnapshotInfo)
-      );
+      return atlasCall(async (signal) => {
+        const { snapshots, kind } = await listOf(ref, signal);
+        return snapshots.map((s) => toSnapshotInfo(s, kind));
+      });
     },
 
+    /** One snapshot of a cluster of either kind. */
     async getSnapshot(ref: ClusterRef & { snapshotId: string }): Promise<SnapshotInfo> {
-      return atlasCall(async (signal) =>
-        toSnapshotInfo(await atlas.getSnapshot(ref.groupId, ref.clusterName, ref.snapshotId, { signal }))
-      );
+      return atlasCall(async (signal) => {
+        const { snapshot, kind } = await readOne(ref, signal);
+        return toSnapshotInfo(snapshot, kind);
+      });
     },
 
     /**
@@ -110,7 +180,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
      */
     async findLatestExportableSnapshot(input: FindLatestInput): Promise<LatestExportableSnapshot> {
       return atlasCall(async (signal) => {
-        const snapshots = await atlas.listSnapshots(input.groupId, input.clusterName, { signal });
+        const { snapshots, kind } = await listOf(input, signal);
         let newest: Snapshot | undefined;
         for (const s of snapshots) {
           if (s.status?.toLowerCase() !== 'completed' || s.snapshotType === 'fallback') continue;
@@ -124,7 +194,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
               j.snapshotId === newest.id && j.exportBucketId === input.exportBucketId && EXPORTED_STATES.has(j.state)
           )
           .map((j) => ({ exportJobId: j.id, state: j.state, taggedWorkflowId: tagOf(j) }));
-        return { snapshot: toSnapshotInfo(newest), existingExports };
+        return { snapshot: toSnapshotInfo(newest, kind), existingExports };
       });
     },
 
@@ -154,12 +224,11 @@ export function createSnapshotActivities(atlas: AtlasClient) {
           )) {
             throw err;
           }
-          const unfinished = (await atlas.listSnapshots(input.groupId, input.clusterName, { signal })).find(
-            (s) => isOnDemand(s) && isUnfinished(s)
-          );
+          const { snapshots, kind } = await listOf(input, signal);
+          const unfinished = snapshots.find((s) => isOnDemand(s) && isUnfinished(s));
           if (unfinished) {
             log.info('Adopted the unfinished on-demand snapshot', { snapshotId: unfinished.id });
-            return { snapshot: toSnapshotInfo(unfinished), adopted: true };
+            return { snapshot: toSnapshotInfo(unfinished, kind), adopted: true };
           }
           throw ApplicationFailure.create({
             type: UNFINISHED_ON_DEMAND_SNAPSHOT,
@@ -187,9 +256,14 @@ export function createSnapshotActivities(atlas: AtlasClient) {
         );
       }
       const reads = attempt - (deferred ? 1 : 0);
-      const snapshot = await atlasCall(async (signal) =>
-        toSnapshotInfo(await atlas.getSnapshot(input.groupId, input.clusterName, input.snapshotId, { signal }))
-      );
+      // The kind, once found, is carried to the next attempts, so a sharded cluster's wait costs one read each.
+      const carry = AttemptCarry.load();
+      const snapshot = await atlasCall(async (signal) => {
+        const found = await readOne({ ...input, clusterKind: input.clusterKind ?? carry.state.clusterKind }, signal);
+        // Only a sharded cluster needs it: the replica-set path is the one read first anyway (and no heartbeat).
+        if (found.kind === 'shardedCluster') carry.update({ clusterKind: found.kind });
+        return toSnapshotInfo(found.snapshot, found.kind);
+      }, carry);
       if (snapshot.status === 'completed') return snapshot;
       if (snapshot.status === 'failed') {
         throw ApplicationFailure.create({
@@ -201,7 +275,8 @@ export function createSnapshotActivities(atlas: AtlasClient) {
       throw notReadyFailure(
         FailureType.SnapshotNotReady,
         `Snapshot ${input.snapshotId} is ${snapshot.status ?? 'in an unknown state'}`,
-        pollDelayMs(reads, input.backoff, input.jitterSeed)
+        pollDelayMs(reads, input.backoff, input.jitterSeed),
+        carry
       );
     },
   };

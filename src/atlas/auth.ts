@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { request, type Dispatcher } from 'undici';
-import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError } from './errors';
-import { apiErrorSchema, oauthTokenSchema } from './schemas';
+import { AtlasNetworkError, AtlasResponseValidationError, AtlasTokenError, parseRetryAfter } from './errors';
+import { oauthTokenSchema } from './schemas';
 
 /** Atlas credentials. Only ever held by the worker process, in the Atlas client's closure. */
 export type AtlasCredentials =
@@ -168,6 +169,24 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
     return Promise.resolve(true);
   }
 
+  /**
+   * What the token endpoint said when it refused: an `ApiError`'s `errorCode` and `detail`/`reason`, an OAuth error's
+   * `error` and `error_description`, else the HTTP reason phrase (a wrong ATLAS_BASE_URL often answers an HTML
+   * page). Cut to 300 characters, with the secret blanked out should a server ever echo it.
+   */
+  private refusal(json: unknown, status: number, statusText: string): { errorCode?: string; detail: string } {
+    const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+    const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+    const errorCode = text(body.errorCode) ?? text(body.error);
+    const reason =
+      text(body.detail) ??
+      text(body.error_description) ??
+      text(body.reason) ??
+      (text(statusText) || STATUS_CODES[status] || 'no reason given');
+    const detail = reason.split(this.clientSecret).join('[redacted]').slice(0, 300);
+    return errorCode === undefined ? { detail } : { errorCode, detail };
+  }
+
   private async fetchToken(signal: AbortSignal): Promise<string> {
     const ref = { method: 'POST', path: '/api/oauth/token' };
     const basic = Buffer.from(`${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.clientSecret)}`).toString(
@@ -196,19 +215,12 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
     }
     const json = safeJson(text);
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      const parsed = apiErrorSchema.safeParse(json);
-      const oauthError = (json as { error?: unknown; error_description?: unknown } | undefined) ?? {};
-      const body =
-        parsed.success && parsed.data.errorCode
-          ? parsed.data
-          : {
-              errorCode: typeof oauthError.error === 'string' ? oauthError.error : undefined,
-              detail:
-                typeof oauthError.error_description === 'string'
-                  ? oauthError.error_description
-                  : 'token request refused',
-            };
-      throw new AtlasApiError(ref, res.statusCode, body, undefined);
+      throw new AtlasTokenError(
+        new URL(ref.path, this.deps.baseUrl),
+        res.statusCode,
+        this.refusal(json, res.statusCode, res.statusText),
+        parseRetryAfter(res.headers['retry-after'])
+      );
     }
     const parsed = oauthTokenSchema.safeParse(json);
     if (!parsed.success) throw new AtlasResponseValidationError(ref, res.statusCode, parsed.error.issues);

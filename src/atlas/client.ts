@@ -3,13 +3,17 @@ import type { z } from 'zod';
 import { createAuthenticator, safeJson, type AtlasAuthenticator, type AtlasCredentials } from './auth';
 import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError, parseRetryAfter } from './errors';
 import {
+  ATLAS_ID_PATTERN,
   apiErrorSchema,
+  exportJobAnomalies,
   exportJobSchema,
   pageSchema,
+  snapshotAnomalies,
   snapshotSchema,
   type CreateExportJobRequest,
   type ExportJob,
   type Page,
+  type ResponseAnomaly,
   type Snapshot,
 } from './schemas';
 
@@ -45,6 +49,21 @@ export type AtlasRequestObserver = (event: {
 }) => void;
 
 /**
+ * Observes what the client read but found odd in a 2xx answer (an unreadable list item it skipped, counts or dates
+ * that contradict each other), for logs and metrics; the call itself goes on. Sees ids and field names, never a
+ * header or a whole body.
+ */
+export type AtlasResponseAnomalyObserver = (event: { operation: string; anomaly: ResponseAnomaly }) => void;
+
+/** How the client reads one kind of item: its schema and the anomalies worth reporting. */
+interface ItemReader<T extends z.ZodType> {
+  schema: T;
+  anomalies: (raw: unknown) => ResponseAnomaly[];
+}
+const EXPORT_JOB: ItemReader<typeof exportJobSchema> = { schema: exportJobSchema, anomalies: exportJobAnomalies };
+const SNAPSHOT: ItemReader<typeof snapshotSchema> = { schema: snapshotSchema, anomalies: snapshotAnomalies };
+
+/**
  * Atlas Admin API v2 client for snapshot export jobs and snapshots. Knows nothing of Temporal: it throws
  * `AtlasApiError`, `AtlasResponseValidationError` or `AtlasNetworkError`, and never retries by itself
  * beyond the one extra round trip an auth challenge needs.
@@ -58,6 +77,7 @@ export class AtlasClient {
   private readonly auth: AtlasAuthenticator;
   private readonly userAgent: string;
   private readonly observers: AtlasRequestObserver[] = [];
+  private readonly anomalyObservers: AtlasResponseAnomalyObserver[] = [];
 
   constructor(options: AtlasClientOptions) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_ATLAS_BASE_URL).replace(/\/+$/, '');
@@ -87,6 +107,11 @@ export class AtlasClient {
     this.observers.push(observer);
   }
 
+  /** Registers an observer of response anomalies; the same function registered twice is called once. */
+  onResponseAnomaly(observer: AtlasResponseAnomalyObserver): void {
+    if (!this.anomalyObservers.includes(observer)) this.anomalyObservers.push(observer);
+  }
+
   /** `POST …/clusters/{clusterName}/backup/exports`. */
   createExportJob(
     groupId: string,
@@ -94,16 +119,10 @@ export class AtlasClient {
     body: CreateExportJobRequest,
     opts?: CallOptions
   ): Promise<ExportJob> {
-    return this.call(
-      'createExportJob',
-      'POST',
-      `${clusterPath(groupId, clusterName)}/backup/exports`,
-      exportJobSchema,
-      {
-        ...opts,
-        body,
-      }
-    );
+    return this.call('createExportJob', 'POST', `${clusterPath(groupId, clusterName)}/backup/exports`, EXPORT_JOB, {
+      ...opts,
+      body,
+    });
   }
 
   /** `GET …/clusters/{clusterName}/backup/exports/{exportId}`. */
@@ -112,40 +131,69 @@ export class AtlasClient {
       'getExportJob',
       'GET',
       `${clusterPath(groupId, clusterName)}/backup/exports/${encodeURIComponent(exportId)}`,
-      exportJobSchema,
+      EXPORT_JOB,
       opts
     );
   }
 
   /** `GET …/clusters/{clusterName}/backup/exports`, every page. */
   listExportJobs(groupId: string, clusterName: string, opts?: CallOptions): Promise<ExportJob[]> {
-    return this.listAll('listExportJobs', `${clusterPath(groupId, clusterName)}/backup/exports`, exportJobSchema, opts);
+    return this.listAll('listExportJobs', `${clusterPath(groupId, clusterName)}/backup/exports`, EXPORT_JOB, opts);
   }
 
-  /** `GET …/clusters/{clusterName}/backup/snapshots/{snapshotId}`. */
+  /** `GET …/clusters/{clusterName}/backup/snapshots/{snapshotId}`: a replica set's snapshot. */
   getSnapshot(groupId: string, clusterName: string, snapshotId: string, opts?: CallOptions): Promise<Snapshot> {
     return this.call(
       'getSnapshot',
       'GET',
       `${clusterPath(groupId, clusterName)}/backup/snapshots/${encodeURIComponent(snapshotId)}`,
-      snapshotSchema,
+      SNAPSHOT,
       opts
     );
   }
 
-  /** `GET …/clusters/{clusterName}/backup/snapshots`, every page. */
+  /** `GET …/clusters/{clusterName}/backup/snapshots`, every page: a replica set's snapshots. */
   listSnapshots(groupId: string, clusterName: string, opts?: CallOptions): Promise<Snapshot[]> {
-    return this.listAll('listSnapshots', `${clusterPath(groupId, clusterName)}/backup/snapshots`, snapshotSchema, opts);
+    return this.listAll('listSnapshots', `${clusterPath(groupId, clusterName)}/backup/snapshots`, SNAPSHOT, opts);
   }
 
-  /** `POST …/clusters/{clusterName}/backup/snapshots`: take an on-demand snapshot. */
+  /** `GET …/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}`: a sharded cluster's snapshot. */
+  getShardedClusterSnapshot(
+    groupId: string,
+    clusterName: string,
+    snapshotId: string,
+    opts?: CallOptions
+  ): Promise<Snapshot> {
+    return this.call(
+      'getShardedClusterSnapshot',
+      'GET',
+      `${clusterPath(groupId, clusterName)}/backup/snapshots/shardedCluster/${encodeURIComponent(snapshotId)}`,
+      SNAPSHOT,
+      opts
+    );
+  }
+
+  /** `GET …/clusters/{clusterName}/backup/snapshots/shardedClusters`, every page: a sharded cluster's snapshots. */
+  listShardedClusterSnapshots(groupId: string, clusterName: string, opts?: CallOptions): Promise<Snapshot[]> {
+    return this.listAll(
+      'listShardedClusterSnapshots',
+      `${clusterPath(groupId, clusterName)}/backup/snapshots/shardedClusters`,
+      SNAPSHOT,
+      opts
+    );
+  }
+
+  /**
+   * `POST …/clusters/{clusterName}/backup/snapshots`: take an on-demand snapshot, of either cluster kind; the
+   * answer's `type` (`replicaSet`, `shardedCluster`) tells which paths serve it from then on.
+   */
   takeSnapshot(
     groupId: string,
     clusterName: string,
     body: { description?: string; retentionInDays?: number },
     opts?: CallOptions
   ): Promise<Snapshot> {
-    return this.call('takeSnapshot', 'POST', `${clusterPath(groupId, clusterName)}/backup/snapshots`, snapshotSchema, {
+    return this.call('takeSnapshot', 'POST', `${clusterPath(groupId, clusterName)}/backup/snapshots`, SNAPSHOT, {
       ...opts,
       body,
     });
@@ -155,20 +203,41 @@ export class AtlasClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  /**
+   * Every page of a list, read item by item: an item without what the service needs (e.g. a job's `id` and `state`)
+   * is skipped and reported as an `unreadable-item` anomaly, so one odd item never hides the others.
+   */
   private async listAll<T extends z.ZodType>(
     operation: string,
     path: string,
-    item: T,
+    reader: ItemReader<T>,
     opts?: CallOptions
   ): Promise<z.infer<T>[]> {
-    const schema = pageSchema(item);
     const all: z.infer<T>[] = [];
     let next: string | undefined = `${path}?itemsPerPage=${LIST_PAGE_SIZE}&pageNum=1`;
     for (let pages = 0; next !== undefined; pages++) {
       if (pages >= MAX_PAGES)
         throw new Error(`Atlas ${path}: more than ${MAX_PAGES} pages; refusing to follow further`);
-      const page = (await this.call(operation, 'GET', next, schema, opts)) as Page<z.infer<T>>;
-      all.push(...page.results);
+      const page: Page<unknown> = await this.call(
+        operation,
+        'GET',
+        next,
+        { schema: pageSchema, anomalies: () => [] },
+        opts
+      );
+      page.results.forEach((raw, index) => {
+        const parsed = reader.schema.safeParse(raw);
+        if (!parsed.success) {
+          const fields = [...new Set(parsed.error.issues.map((i) => (i.path.length ? i.path.join('.') : '(item)')))];
+          this.report(operation, {
+            kind: 'unreadable-item',
+            detail: `item ${pages * LIST_PAGE_SIZE + index} of ${path} skipped: unreadable ${fields.join(', ')}`,
+          });
+          return;
+        }
+        for (const anomaly of reader.anomalies(raw)) this.report(operation, anomaly);
+        all.push(parsed.data);
+      });
       next = this.nextPage(page, path, pages + 1);
     }
     return all;
@@ -191,7 +260,7 @@ export class AtlasClient {
     operation: string,
     method: 'GET' | 'POST',
     pathAndQuery: string,
-    schema: T,
+    reader: ItemReader<T>,
     opts?: CallOptions & { body?: unknown }
   ): Promise<z.infer<T>> {
     const uri = pathAndQuery;
@@ -220,8 +289,13 @@ export class AtlasClient {
     if (json === undefined) {
       throw new AtlasResponseValidationError(ref, res.status, 'body is not valid JSON');
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new AtlasResponseValidationError(ref, res.status, parsed.error.issues);
+    const parsed = reader.schema.safeParse(json);
+    if (!parsed.success) {
+      const id: unknown = typeof json === 'object' && json !== null ? (json as Record<string, unknown>).id : undefined;
+      const resourceId = typeof id === 'string' && ATLAS_ID_PATTERN.test(id) ? id : undefined;
+      throw new AtlasResponseValidationError(ref, res.status, parsed.error.issues, resourceId);
+    }
+    for (const anomaly of reader.anomalies(json)) this.report(operation, anomaly);
     return parsed.data;
   }
 
@@ -234,7 +308,7 @@ export class AtlasClient {
   ): Promise<{
     status: number;
     text: string;
-    retryAfter?: string;
+    retryAfter?: string | string[];
     wwwAuthenticate?: string;
     /** The Authorization header sent, so the auth scheme can tell which credential was refused. */
     authorization?: string | undefined;
@@ -261,7 +335,7 @@ export class AtlasClient {
       return {
         status: res.statusCode,
         text,
-        retryAfter: headerValue(res.headers['retry-after']),
+        retryAfter: res.headers['retry-after'],
         wwwAuthenticate: headerValue(res.headers['www-authenticate']),
         authorization,
       };
@@ -280,6 +354,10 @@ export class AtlasClient {
 
   private emit(event: Parameters<AtlasRequestObserver>[0]): void {
     for (const o of this.observers) o(event);
+  }
+
+  private report(operation: string, anomaly: ResponseAnomaly): void {
+    for (const o of this.anomalyObservers) o({ operation, anomaly });
   }
 }
 

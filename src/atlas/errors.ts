@@ -25,7 +25,7 @@ export abstract class AtlasError extends Error {
  * was an `ApiError`), its `detail`, and the parsed `Retry-After` in milliseconds (429/503).
  */
 export class AtlasApiError extends AtlasError {
-  override readonly name = 'AtlasApiError';
+  override readonly name: string = 'AtlasApiError';
   readonly kind = 'api' as const;
   readonly status: number;
   readonly errorCode: string | undefined;
@@ -48,15 +48,44 @@ export class AtlasApiError extends AtlasError {
   }
 }
 
-/** Atlas answered 2xx, but the body did not match the schema this service relies on (API drift). */
+/**
+ * The OAuth token endpoint (`POST {origin}/api/oauth/token`) refused to issue a token for the service account, so
+ * no Atlas API call was made. Carries the HTTP status, the server's reason (an OAuth `error`/`error_description`, an
+ * `ApiError`'s `errorCode`/`detail`, else the HTTP reason phrase), `Retry-After`, and `endpoint`, the URL called
+ * (origin and path only). Never a credential: the reason is cut to 300 characters and the secret blanked out.
+ */
+export class AtlasTokenError extends AtlasApiError {
+  override readonly name: string = 'AtlasTokenError';
+  readonly endpoint: string;
+
+  constructor(
+    endpoint: URL,
+    status: number,
+    reason: { errorCode?: string | undefined; detail: string },
+    retryAfterMs: number | undefined
+  ) {
+    super({ method: 'POST', path: endpoint.pathname }, status, reason, retryAfterMs);
+    this.endpoint = `${endpoint.origin}${endpoint.pathname}`;
+    this.message = `Atlas OAuth token endpoint POST ${this.endpoint} refused the service account with ${status}${
+      reason.errorCode ? ` ${reason.errorCode}` : ''
+    }: ${reason.detail}`;
+  }
+}
+
+/**
+ * Atlas answered 2xx, but the body did not match the schema this service relies on (API drift, or an odd answer).
+ * A 2xx to a POST still means Atlas performed it: `resourceId` is the body's `id` when it had a readable one.
+ */
 export class AtlasResponseValidationError extends AtlasError {
   override readonly name = 'AtlasResponseValidationError';
   readonly kind = 'response-validation' as const;
   readonly status: number;
   /** Field paths and messages, never the raw body. */
   readonly issues: { path: string; message: string }[];
+  /** The body's `id`, if it was a 24-hex Atlas id (the resource a 2xx POST created). */
+  readonly resourceId: string | undefined;
 
-  constructor(ref: AtlasRequestRef, status: number, issues: z.core.$ZodIssue[] | string) {
+  constructor(ref: AtlasRequestRef, status: number, issues: z.core.$ZodIssue[] | string, resourceId?: string) {
     const list =
       typeof issues === 'string'
         ? [{ path: '(body)', message: issues }]
@@ -68,6 +97,7 @@ export class AtlasResponseValidationError extends AtlasError {
     );
     this.status = status;
     this.issues = list;
+    this.resourceId = resourceId;
   }
 }
 
@@ -104,12 +134,53 @@ function errorCodeOf(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Parses `Retry-After` (delay-seconds or HTTP-date) into milliseconds from `now`. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+/** The three HTTP-date forms of RFC 9110 §5.6.7: IMF-fixdate, then the obsolete RFC 850 and asctime forms. */
+const HTTP_DATE = [
+  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`, 'i'),
+  new RegExp(`^${LONG_DAY}, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`, 'i'),
+  new RegExp(`^${DAY} ${MONTH} (?: \\d|\\d{2}) ${TIME} \\d{4}$`, 'i'),
+];
+
+/**
+ * Parses `Retry-After` into milliseconds from `now`: delay-seconds (`1*DIGIT`) or an HTTP-date (a past date is 0).
+ * Anything else (a negative or fractional number, `1e12`, another date format, text) is not a `Retry-After` and
+ * gives `undefined`, so the caller falls back to its own backoff. Several values (a repeated header, or a list
+ * joined with commas) give the longest valid one. The result is finite and at most `Number.MAX_SAFE_INTEGER`; it
+ * is not bounded otherwise: bounding it is the caller's policy.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  let longest: number | undefined;
+  for (const one of (Array.isArray(value) ? value : [value]).flatMap(splitHeaderList)) {
+    const ms = parseOneRetryAfter(one, now);
+    if (ms !== undefined && (longest === undefined || ms > longest)) longest = ms;
+  }
+  return longest;
+}
+
+function parseOneRetryAfter(value: string, now: number): number | undefined {
+  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, Number.MAX_SAFE_INTEGER);
+  if (!HTTP_DATE.some((form) => form.test(value))) return undefined;
+  // asctime carries no zone; HTTP-dates are always GMT.
+  const date = Date.parse(/GMT$/i.test(value) ? value : `${value} GMT`);
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), Number.MAX_SAFE_INTEGER);
+}
+
+/** Splits a comma-joined header list; the comma after an HTTP-date's day name is part of the date. */
+function splitHeaderList(value: string): string[] {
+  const parts = value.split(',').map((p) => p.trim());
+  const values: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? '';
+    const next = parts[i + 1];
+    if (/^[A-Za-z]+$/.test(part) && next !== undefined) {
+      values.push(`${part}, ${next}`);
+      i += 1;
+    } else if (part !== '') values.push(part);
+  }
+  return values;
 }

@@ -1,5 +1,12 @@
 export { AtlasClient, ATLAS_MEDIA_TYPE, ATLAS_API_VERSION, DEFAULT_ATLAS_BASE_URL } from './client';
-export type { AtlasClientOptions, CallOptions, AtlasRequestObserver } from './client';
+export type { AtlasClientOptions, CallOptions, AtlasRequestObserver, AtlasResponseAnomalyObserver } from './client';
 export type { AtlasCredentials } from './auth';
-export { AtlasError, AtlasApiError, AtlasResponseValidationError, AtlasNetworkError, parseRetryAfter } from './errors';
+export {
+  AtlasError,
+  AtlasApiError,
+  AtlasTokenError,
+  AtlasResponseValidationError,
+  AtlasNetworkError,
+  parseRetryAfter,
+} from './errors';
 export * from './schemas';

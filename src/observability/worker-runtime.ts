@@ -31,8 +31,9 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
 
 /**
  * Counts every Atlas request by operation, method and HTTP status (`network-error` when none came back), and
- * records its latency, on the runtime's metric meter. The Atlas client stays free of Temporal: it only calls
- * the observer.
+ * records its latency, on the runtime's metric meter; counts odd but readable answers (a skipped list item,
+ * contradicting counts) by operation and kind. The Atlas client stays free of Temporal: it only calls the
+ * observers.
  */
 export function recordAtlasRequestMetrics(atlas: AtlasClient, runtime: Runtime): void {
   const meter = runtime.metricMeter;
@@ -52,4 +53,10 @@ export function recordAtlasRequestMetrics(atlas: AtlasClient, runtime: Runtime):
     requests.add(1, tags);
     latency.record(event.durationMs / 1000, tags);
   });
+  const anomalies = meter.createCounter(
+    ATLAS_REQUEST_METRICS.anomalies.name,
+    'answers',
+    ATLAS_REQUEST_METRICS.anomalies.help
+  );
+  atlas.onResponseAnomaly(({ operation, anomaly }) => anomalies.add(1, { operation, kind: anomaly.kind }));
 }

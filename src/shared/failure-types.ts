@@ -16,6 +16,16 @@ export const FailureType = {
   ExportStalled: 'ExportStalled',
   /** Retryable: too little time was left in a create attempt for a POST to finish inside it, so none was sent. */
   CreateDeferred: 'CreateDeferred',
+  /**
+   * Retryable: Atlas accepted this activity's POST (2xx) but its answer named no readable job, and the job is not
+   * listed (or readable) yet; the next attempt looks again and never POSTs again.
+   */
+  CreateAcceptedNotListed: 'CreateAcceptedNotListed',
+  /**
+   * Retryable: an earlier POST of this activity got no answer (timeout, dropped connection, gateway 502/504), so
+   * Atlas may still act on it; no new POST until it could not, and the job is not listed yet.
+   */
+  CreateOutcomeUnknown: 'CreateOutcomeUnknown',
   /** `polling.attemptTimeout` is too short for one Atlas request of the worker (`ATLAS_REQUEST_TIMEOUT`). */
   AttemptTimeoutTooShort: 'AttemptTimeoutTooShort',
   /** Workflow input failed validation; nothing was sent to Atlas. */

@@ -1,7 +1,7 @@
 import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../shared/atlas-vocabulary';
 import { SimApiError, type FieldViolation } from './errors';
 import { buildPage, parsePaging } from './pagination';
-import { type CreateJobInput, type SimState } from './state';
+import { clusterKind, type ClusterKind, type CreateJobInput, type SimState } from './state';
 import { type OperationName } from './types';
 import { renderBucket, renderJob, renderSnapshot } from './views';
 
@@ -115,7 +115,7 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
     params: ['groupId', 'clusterName'],
     versions: V2023,
     hasBody: false,
-    handle: (ctx) => listSnapshots(ctx, 'any'),
+    handle: (ctx) => listSnapshots(ctx, 'replicaSet'),
   },
   {
     operation: 'listSnapshots',
@@ -124,7 +124,7 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
     params: ['groupId', 'clusterName'],
     versions: V2023,
     hasBody: false,
-    handle: (ctx) => listSnapshots(ctx, 'sharded'),
+    handle: (ctx) => listSnapshots(ctx, 'shardedCluster'),
   },
   {
     operation: 'getSnapshot',
@@ -133,7 +133,7 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
     params: ['groupId', 'clusterName', 'snapshotId'],
     versions: V2023,
     hasBody: false,
-    handle: (ctx) => getSnapshot(ctx, true),
+    handle: (ctx) => getSnapshot(ctx, 'shardedCluster'),
   },
   {
     operation: 'getSnapshot',
@@ -142,7 +142,7 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
     params: ['groupId', 'clusterName', 'snapshotId'],
     versions: V2023,
     hasBody: false,
-    handle: (ctx) => getSnapshot(ctx, false),
+    handle: (ctx) => getSnapshot(ctx, 'replicaSet'),
   },
   {
     operation: 'listExportBuckets',
@@ -173,10 +173,16 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
   },
 ];
 
-function listSnapshots(ctx: HandlerContext, kind: 'any' | 'sharded'): HandlerResult {
+/**
+ * Each snapshot path serves only its cluster kind, as the spec names them: `…/backup/snapshots` and
+ * `…/backup/snapshots/{id}` are "Replica Set Cloud Backups", `…/snapshots/shardedClusters` and
+ * `…/snapshots/shardedCluster/{id}` "Sharded Cluster Cloud Backups". A list of the other kind is empty, a read of
+ * the other kind is 404 `SNAPSHOT_NOT_FOUND` (what real Atlas answers there is not documented).
+ */
+function listSnapshots(ctx: HandlerContext, kind: ClusterKind): HandlerResult {
   const paging = parsePaging(ctx.query);
   const cluster = ctx.state.requireCluster(ctx.params.groupId, ctx.params.clusterName);
-  const snapshots = kind === 'sharded' && cluster.shards === 0 ? [] : ctx.state.clusterSnapshots(cluster);
+  const snapshots = clusterKind(cluster) === kind ? ctx.state.clusterSnapshots(cluster) : [];
   return ok(
     buildPage(snapshots, paging, ctx.selfUrl, (s) =>
       renderSnapshot(s, cluster, ctx.state.snapshotStatus(s), ctx.baseUrl)
@@ -184,11 +190,14 @@ function listSnapshots(ctx: HandlerContext, kind: 'any' | 'sharded'): HandlerRes
   );
 }
 
-function getSnapshot(ctx: HandlerContext, shardedOnly: boolean): HandlerResult {
+function getSnapshot(ctx: HandlerContext, kind: ClusterKind): HandlerResult {
   const cluster = ctx.state.requireCluster(ctx.params.groupId, ctx.params.clusterName);
   const snapshot = ctx.state.requireSnapshot(cluster, ctx.params.snapshotId);
-  if (shardedOnly && cluster.shards === 0) {
-    throw new SimApiError(404, 'SNAPSHOT_NOT_FOUND', `No sharded cluster snapshot with ID ${snapshot.id} exists.`);
+  if (clusterKind(cluster) !== kind) {
+    const what = kind === 'shardedCluster' ? 'sharded cluster' : 'replica set';
+    throw new SimApiError(404, 'SNAPSHOT_NOT_FOUND', `No ${what} snapshot with ID ${snapshot.id} exists.`, {
+      parameters: [{ snapshotId: snapshot.id, clusterName: cluster.name }],
+    });
   }
   return ok(renderSnapshot(snapshot, cluster, ctx.state.snapshotStatus(snapshot), ctx.baseUrl));
 }

@@ -77,12 +77,61 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function mapItems(body: unknown, mapItem: (item: Json) => Json): unknown {
+function mapItems(body: unknown, mapItem: (item: Json) => Json, itemIndex?: number): unknown {
   if (!isObject(body)) return body;
   if (Array.isArray(body.results)) {
-    return { ...body, results: body.results.map((item: unknown) => (isObject(item) ? mapItem(item) : item)) };
+    return {
+      ...body,
+      results: body.results.map((item: unknown, i) =>
+        isObject(item) && (itemIndex === undefined || itemIndex === i) ? mapItem(item) : item
+      ),
+    };
   }
   return mapItem(body);
+}
+
+/**
+ * Deletes the `omit` fields and assigns the `set` ones (dotted paths) on the body, or on each item of a list's
+ * `results` (only item `itemIndex` when given; the page itself with `page`). The input is not modified.
+ */
+export function patchBody(
+  body: unknown,
+  patch: { set?: Record<string, unknown>; omit?: string[]; itemIndex?: number; page?: boolean }
+): unknown {
+  const patchOne = (item: Json): Json => {
+    const out = structuredClone(item);
+    for (const path of patch.omit ?? []) {
+      const { parent, key } = walk(out, path, false);
+      if (parent !== undefined) delete parent[key];
+    }
+    for (const [path, value] of Object.entries(patch.set ?? {})) {
+      const { parent, key } = walk(out, path, true);
+      if (parent !== undefined) parent[key] = value;
+    }
+    return out;
+  };
+  if (patch.page === true) return isObject(body) ? patchOne(body) : body;
+  return mapItems(body, patchOne, patch.itemIndex);
+}
+
+/** The object holding the last segment of a dotted path; creates missing objects on the way when `create`. */
+function walk(root: Json, path: string, create: boolean): { parent: Json | undefined; key: string } {
+  const parts = path.split('.');
+  const key = parts.pop() as string;
+  let current: Json = root;
+  for (const part of parts) {
+    const next = current[part];
+    if (isObject(next)) current = next;
+    else if (create) current = current[part] = {};
+    else return { parent: undefined, key };
+  }
+  return { parent: current, key };
+}
+
+/** A list page with no items, as if Atlas did not list them yet; other bodies unchanged. */
+export function emptyListBody(body: unknown): unknown {
+  if (!isObject(body) || !Array.isArray(body.results)) return body;
+  return { ...body, results: [], totalCount: 0 };
 }
 
 /** Gives typed fields of a response the wrong JSON types (`state: 42`, `exportedCollections: "many"`, ...). */

@@ -5,7 +5,7 @@ import { DigestAuthenticator, OAuthTokenStore, parseAuthorization, type TokenGra
 import { SimClock } from './clock';
 import { handleControl, type SimulatorControl } from './control';
 import { apiErrorBody, defaultErrorCode, INVENTED_ERROR_CODES, SimApiError } from './errors';
-import { driftBody, faultLabel, FaultQueue, truncateJson, unknownStateBody } from './faults';
+import { driftBody, emptyListBody, faultLabel, FaultQueue, patchBody, truncateJson, unknownStateBody } from './faults';
 import { checkContentType, negotiateVersion, versionedMediaType } from './media-type';
 import { readStateFile, StateFileWriter, type PersistedFile } from './persistence';
 import { IdGenerator, SeededRandom } from './random';
@@ -44,7 +44,7 @@ const API_PREFIX = '/api/atlas/v2';
 /** A response about to be written. */
 interface Outgoing {
   status: number;
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   body?: unknown;
 }
 
@@ -430,32 +430,42 @@ export class AtlasSimulator implements SimulatorControl {
       }
     }
 
-    await this.serve(res, entry, () => {
-      if (match === undefined) throw notFound(entry.method, path);
-      if (match.error !== undefined) throw match.error;
-      if (match.route.hasBody && rawBody.trim() !== '') {
-        checkContentType(req.headers['content-type'], match.route.versions);
-      }
-      const baseUrl = `http://${req.headers.host ?? new URL(this.url).host}`;
-      const result: HandlerResult = match.route.handle({
-        params: match.params,
-        query: url.searchParams,
-        rawBody,
-        baseUrl,
-        selfUrl: new URL(req.url ?? path, baseUrl),
-        state: this.state,
-      });
-      const headers: Record<string, string> = { 'Content-Type': versionedMediaType(version) };
-      if (decision?.allowed === true) {
-        headers['RateLimit-Limit'] = String(decision.limit);
-        headers['RateLimit-Remaining'] = String(decision.remaining);
-      }
-      return { status: result.status, headers, body: result.body };
-    });
+    await this.serve(
+      res,
+      entry,
+      () => {
+        if (match === undefined) throw notFound(entry.method, path);
+        if (match.error !== undefined) throw match.error;
+        if (match.route.hasBody && rawBody.trim() !== '') {
+          checkContentType(req.headers['content-type'], match.route.versions);
+        }
+        const baseUrl = `http://${req.headers.host ?? new URL(this.url).host}`;
+        const result: HandlerResult = match.route.handle({
+          params: match.params,
+          query: url.searchParams,
+          rawBody,
+          baseUrl,
+          selfUrl: new URL(req.url ?? path, baseUrl),
+          state: this.state,
+        });
+        const headers: Record<string, string> = { 'Content-Type': versionedMediaType(version) };
+        if (decision?.allowed === true) {
+          headers['RateLimit-Limit'] = String(decision.limit);
+          headers['RateLimit-Remaining'] = String(decision.remaining);
+        }
+        return { status: result.status, headers, body: result.body };
+      },
+      version
+    );
   }
 
   /** Runs `produce` under the first matching fault, if any, and writes the outcome. */
-  private async serve(res: ServerResponse, entry: RequestLogEntry, produce: () => Outgoing): Promise<void> {
+  private async serve(
+    res: ServerResponse,
+    entry: RequestLogEntry,
+    produce: () => Outgoing,
+    version = '2023-01-01'
+  ): Promise<void> {
     const run = (): Outgoing => {
       try {
         return produce();
@@ -474,8 +484,9 @@ export class AtlasSimulator implements SimulatorControl {
       case 'status': {
         if (fault.afterHandling === true) run();
         const status = fault.status ?? 500;
-        const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+        const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json' };
         if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
+        if (fault.retryAfter !== undefined) headers['Retry-After'] = fault.retryAfter;
         const detail = fault.detail ?? `Injected fault: HTTP ${status}.`;
         this.write(res, entry, {
           status,
@@ -504,12 +515,30 @@ export class AtlasSimulator implements SimulatorControl {
         return;
       }
       case 'schemaDrift':
-      case 'unknownState': {
+      case 'unknownState':
+      case 'patchBody':
+      case 'emptyList': {
         const out = run();
         if (out.status >= 200 && out.status < 300) {
-          out.body = fault.kind === 'schemaDrift' ? driftBody(out.body) : unknownStateBody(out.body);
+          out.body =
+            fault.kind === 'schemaDrift'
+              ? driftBody(out.body)
+              : fault.kind === 'unknownState'
+                ? unknownStateBody(out.body)
+                : fault.kind === 'patchBody'
+                  ? patchBody(out.body, fault)
+                  : emptyListBody(out.body);
         }
         this.write(res, entry, out);
+        return;
+      }
+      case 'replaceBody': {
+        const status = fault.status ?? 200;
+        this.write(res, entry, {
+          status,
+          headers: { 'Content-Type': status < 400 ? versionedMediaType(version) : 'application/json' },
+          body: fault.body,
+        });
         return;
       }
       case 'slowBody': {
@@ -615,7 +644,7 @@ export class AtlasSimulator implements SimulatorControl {
     res: ServerResponse,
     entry: RequestLogEntry | undefined,
     status: number,
-    headers: Record<string, string>,
+    headers: Record<string, string | string[]>,
     text: string
   ): void {
     if (entry !== undefined) entry.status = status;

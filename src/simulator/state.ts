@@ -33,6 +33,13 @@ export interface ClusterRecord {
   replicaSetNames: string[];
 }
 
+/** The snapshot `type` of a cluster's snapshots, which also picks the snapshot paths that serve them. */
+export type ClusterKind = 'replicaSet' | 'shardedCluster';
+
+export function clusterKind(cluster: ClusterRecord): ClusterKind {
+  return cluster.shards > 0 ? 'shardedCluster' : 'replicaSet';
+}
+
 /** A snapshot. Fixtures have a fixed status; API-taken snapshots progress over simulated time. */
 export interface SnapshotRecord {
   id: string;

@@ -123,7 +123,17 @@ export interface RequestLogEntry {
 }
 
 /** Kinds of injectable faults. */
-export type FaultKind = 'status' | 'reset' | 'malformed' | 'delay' | 'schemaDrift' | 'unknownState' | 'slowBody';
+export type FaultKind =
+  | 'status'
+  | 'reset'
+  | 'malformed'
+  | 'delay'
+  | 'schemaDrift'
+  | 'unknownState'
+  | 'slowBody'
+  | 'patchBody'
+  | 'emptyList'
+  | 'replaceBody';
 
 /**
  * A fault for the next request(s) that match. Faults queue in order; a request consumes the first matching
@@ -146,9 +156,15 @@ export interface Fault {
    * - `schemaDrift`: perform the operation, respond 200 with wrongly typed fields (e.g. `state: 42`).
    * - `unknownState`: perform the operation, respond with `state: "Paused"` (snapshots: `status: "paused"`).
    * - `slowBody`: perform the operation, send headers and half the body, the rest after `delayMs` real ms.
+   * - `patchBody`: perform the operation, then change its 2xx body: delete the `omit` fields and assign the `set`
+   *   ones (dotted paths reach into nested objects) on the body, or on each item of a list's `results` (only item
+   *   `itemIndex` when given).
+   * - `emptyList`: perform the operation, answer a list with no `results` (as if Atlas did not list them yet).
+   * - `replaceBody`: do not perform the operation; answer `status` (default 200) with `body` exactly (after
+   *   authentication), as `application/json` for an error status.
    */
   kind: FaultKind;
-  /** For `status`: the HTTP status; default 500. */
+  /** For `status`: the HTTP status; default 500. For `replaceBody`: default 200. */
   status?: number;
   /** For `status`: `ApiError.errorCode`; defaults per status (e.g. 503 `SERVICE_UNAVAILABLE`). */
   errorCode?: string;
@@ -156,6 +172,21 @@ export interface Fault {
   detail?: string;
   /** For `status`: adds `Retry-After` (integer seconds). */
   retryAfterSeconds?: number;
+  /**
+   * For `status`: the raw `Retry-After` header instead, any text (`"0"`, `"-5"`, an HTTP-date, `"soon"`); a list
+   * sends the header once per value.
+   */
+  retryAfter?: string | string[];
+  /** For `patchBody`: fields to assign (dotted paths; `null` is a value like any other). */
+  set?: Record<string, unknown>;
+  /** For `patchBody`: fields to delete (dotted paths). */
+  omit?: string[];
+  /** For `patchBody` on a list: only this item of `results` (0-based). */
+  itemIndex?: number;
+  /** For `patchBody` on a list: patch the page itself (`totalCount`, `links`, `results`) instead of its items. */
+  page?: boolean;
+  /** For `replaceBody`: the JSON body to answer. */
+  body?: unknown;
   /** For `delay` and `slowBody`: real milliseconds; default 1000. */
   delayMs?: number;
   /**

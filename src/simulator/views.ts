@@ -1,4 +1,5 @@
 import {
+  clusterKind,
   daysMs,
   type BucketRecord,
   type ClusterRecord,
@@ -30,7 +31,9 @@ export const resourcePath = {
   job: (job: JobRecord): string =>
     `${V2}/groups/${job.groupId}/clusters/${encodeURIComponent(job.clusterName)}/backup/exports/${job.id}`,
   snapshot: (s: SnapshotRecord): string =>
-    `${V2}/groups/${s.groupId}/clusters/${encodeURIComponent(s.clusterName)}/backup/snapshots/${s.id}`,
+    `${V2}/groups/${s.groupId}/clusters/${encodeURIComponent(s.clusterName)}/backup/snapshots/${
+      s.members !== undefined ? 'shardedCluster/' : ''
+    }${s.id}`,
   bucket: (b: BucketRecord): string => `${V2}/groups/${b.groupId}/backup/exportBuckets/${b.id}`,
 };
 
@@ -87,7 +90,7 @@ export function renderSnapshot(
     snapshotType: snapshot.snapshotType,
     status,
     storageSizeBytes: snapshot.storageSizeBytes,
-    type: cluster.shards > 0 ? 'shardedCluster' : 'replicaSet',
+    type: clusterKind(cluster),
   };
   if (status !== 'queued') body.cloudProvider = 'AWS';
   if (status === 'completed' || status === 'failed') body.createdAt = isoDate(snapshot.completedAt);

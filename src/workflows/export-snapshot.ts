@@ -410,6 +410,16 @@ async function validateOrNotify(
     type: FailureType.InvalidExportInput,
     message: `Invalid exportSnapshot input, nothing was sent to Atlas: ${problems}`,
     nonRetryable: true,
+    details: [
+      completionOf(
+        { groupId: '', clusterName: '', snapshotId: '', exportBucketId: '', ...pickIds(raw) } as ExportSnapshotParams,
+        progress,
+        null,
+        startedAtMs,
+        false,
+        'InvalidInput'
+      ),
+    ],
   });
   const notifyTo = (raw.notify as { workflowId?: unknown } | null | undefined)?.workflowId;
   if (typeof notifyTo === 'string' && notifyTo.length > 0) {
@@ -458,6 +468,15 @@ async function endWithError(
   obs.publish({ state: outcome });
   obs.finished(outcome, progress.polls, Date.parse(progress.startedAt), workflowNow());
   if (isCancellation(err)) throw err;
+  if (isPastDeadline(err)) {
+    throw ApplicationFailure.create({
+      type: FailureType.ExportDeadlineExceeded,
+      message: `The export job could not be created before the polling deadline ${progress.deadlineAt}: ${err.cause?.message ?? err.message}`,
+      nonRetryable: true,
+      details: [completion],
+      cause: err,
+    });
+  }
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     throw ApplicationFailure.create({
@@ -466,15 +485,6 @@ async function endWithError(
       nonRetryable: true,
       details: [completion],
       cause: err as Error,
-    });
-  }
-  if (isPastDeadline(err)) {
-    throw ApplicationFailure.create({
-      type: FailureType.ExportDeadlineExceeded,
-      message: `The export job could not be created before the polling deadline ${progress.deadlineAt}: ${err.cause?.message ?? err.message}`,
-      nonRetryable: true,
-      details: [completion],
-      cause: err,
     });
   }
   throw err;
@@ -566,4 +576,16 @@ function details(params: ExportSnapshotParams, progress: ExportProgress): string
       ? ['', `**Stalled**: no progress since ${progress.stalledSince} (polling.stallAfter)`]
       : []),
   ].join('\n');
+}
+
+/** The ids of an input as given (strings only), for the completion of an invalid input. */
+function pickIds(
+  raw: Record<string, unknown>
+): Partial<Record<'groupId' | 'clusterName' | 'snapshotId' | 'exportBucketId', string>> {
+  const ids: Partial<Record<'groupId' | 'clusterName' | 'snapshotId' | 'exportBucketId', string>> = {};
+  for (const key of ['groupId', 'clusterName', 'snapshotId', 'exportBucketId'] as const) {
+    const v = raw[key];
+    if (typeof v === 'string') ids[key] = v;
+  }
+  return ids;
 }

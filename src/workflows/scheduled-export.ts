@@ -334,6 +334,7 @@ class TargetExporter {
         groupId,
         clusterName,
         snapshotId,
+        ...(taken.snapshot.clusterKind ? { clusterKind: taken.snapshot.clusterKind } : {}),
         backoff: od,
         firstReadDelayMs: od.initialIntervalMs,
         jitterSeed: `${this.parentWorkflowId}:${snapshotId}`,

@@ -1,14 +1,17 @@
 import { createServer } from 'node:http';
 import { once } from 'node:events';
+import { type ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AtlasApiError,
   AtlasClient,
   AtlasNetworkError,
   AtlasResponseValidationError,
+  AtlasTokenError,
   ATLAS_MEDIA_TYPE,
   parseRetryAfter,
 } from '../../src/atlas';
+import { toApplicationFailure } from '../../src/activities/failure-mapping';
 import { parseDigestChallenge } from '../../src/atlas/auth';
 import {
   startSimulatedAtlas,
@@ -62,6 +65,22 @@ describe('AtlasClient against the simulator', () => {
     const one = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId);
     expect(one.id).toBe(atlas.fixtures.snapshotId);
     expect(one.status).toBe('completed');
+  });
+
+  it('reads a sharded cluster’s snapshots on the sharded-cluster paths only', async () => {
+    const client = atlas.client();
+    const { shardedClusterName, shardedSnapshotId } = atlas.fixtures;
+    const listed = await client.listShardedClusterSnapshots(g(), shardedClusterName);
+    expect(listed.map((s) => s.id)).toContain(shardedSnapshotId);
+    expect(listed.every((s) => s.type === 'shardedCluster')).toBe(true);
+    const one = await client.getShardedClusterSnapshot(g(), shardedClusterName, shardedSnapshotId);
+    expect(one).toMatchObject({ id: shardedSnapshotId, type: 'shardedCluster', status: 'completed' });
+    expect(await client.listSnapshots(g(), shardedClusterName)).toEqual([]);
+    const onReplicaSetPath = await client
+      .getSnapshot(g(), shardedClusterName, shardedSnapshotId)
+      .catch((e: unknown) => e);
+    expect((onReplicaSetPath as AtlasApiError).status).toBe(404);
+    expect(await client.listShardedClusterSnapshots(g(), c())).toEqual([]);
   });
 
   it('uses one OAuth token for many calls with a service account', async () => {
@@ -137,6 +156,67 @@ describe('AtlasClient against the simulator', () => {
     expect((err as AtlasApiError).path).toBe('/api/oauth/token');
   });
 
+  it('says a failure at the token endpoint is the token endpoint’s, with its status and reason, never the secret', async () => {
+    const answers: { status: number; type: string; body: string }[] = [
+      { status: 404, type: 'text/html', body: '<html><body>Page not found</body></html>' },
+      {
+        status: 401,
+        type: 'application/json',
+        body: JSON.stringify({
+          error: 'invalid_client',
+          error_description: `bad client secret ${TEST_SECRETS.clientSecret}.`,
+        }),
+      },
+      { status: 503, type: 'application/json', body: '{}' },
+    ];
+    const server = createServer((req, res) => {
+      const answer = answers.shift()!;
+      res.writeHead(answer.status, {
+        'content-type': answer.type,
+        ...(answer.status === 503 ? { 'retry-after': '4' } : {}),
+      });
+      res.end(answer.body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const wrongBase = `http://127.0.0.1:${port}`;
+    try {
+      const failures = [];
+      for (let i = 0; i < 3; i++) {
+        const client = new AtlasClient({ baseUrl: wrongBase, credentials: TEST_SERVICE_ACCOUNT, timeoutMs: 2_000 });
+        const err = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+        await client.close();
+        expect(err).toBeInstanceOf(AtlasTokenError);
+        failures.push({ err: err as AtlasTokenError, mapped: toApplicationFailure(err) as ApplicationFailure });
+      }
+      const [notFound, refused, unavailable] = failures;
+      expect(notFound!.err).toMatchObject({
+        status: 404,
+        endpoint: `${wrongBase}/api/oauth/token`,
+        path: '/api/oauth/token',
+      });
+      expect(notFound!.mapped.nonRetryable).toBe(true);
+      expect(notFound!.mapped.type).toBe('HTTP_404');
+      expect(notFound!.mapped.message).toContain(`Atlas OAuth token endpoint POST ${wrongBase}/api/oauth/token`);
+      expect(notFound!.mapped.message).toContain('404: Not Found.');
+      expect(notFound!.mapped.message).toContain('ATLAS_BASE_URL is likely wrong');
+      expect(notFound!.mapped.message).toContain('ATLAS_CLIENT_ID/ATLAS_CLIENT_SECRET');
+      expect(notFound!.mapped.message).not.toContain('groupId');
+
+      expect(refused!.mapped).toMatchObject({ nonRetryable: true, type: 'invalid_client' });
+      expect(refused!.mapped.message).toContain('401 invalid_client: bad client secret [redacted]. To fix:');
+      expect(refused!.mapped.message).not.toMatch(/\.\./);
+
+      expect(unavailable!.mapped).toMatchObject({ nonRetryable: false, nextRetryDelay: 4_000 });
+      for (const f of failures) {
+        expect(`${f.err.message} ${f.mapped.message}`).not.toContain(TEST_SECRETS.clientSecret);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it('maps error bodies to AtlasApiError with errorCode, detail and Retry-After', async () => {
     const client = atlas.client();
     const notFound = await client
@@ -157,6 +237,11 @@ describe('AtlasClient against the simulator', () => {
     const limited = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
     expect((limited as AtlasApiError).status).toBe(429);
     expect((limited as AtlasApiError).retryAfterMs).toBe(7_000);
+
+    // A repeated header reaches the parser whole: the longest valid value counts.
+    atlas.sim.injectFaults({ operation: 'getSnapshot', kind: 'status', status: 503, retryAfter: ['4', 'soon', '9'] });
+    const repeated = await client.getSnapshot(g(), c(), atlas.fixtures.snapshotId).catch((e: unknown) => e);
+    expect((repeated as AtlasApiError).retryAfterMs).toBe(9_000);
   });
 
   it('turns malformed and drifted bodies into AtlasResponseValidationError naming the field', async () => {
@@ -195,6 +280,150 @@ describe('AtlasClient against the simulator', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('reading answers from a peer we did not write', () => {
+  type Seen = { operation: string; kind: string; detail: string }[];
+  function observed(client: AtlasClient): Seen {
+    const seen: Seen = [];
+    client.onResponseAnomaly(({ operation, anomaly }) => seen.push({ operation, ...anomaly }));
+    return seen;
+  }
+  function clusterWithJobs(n: number): { cluster: string; ids: string[] } {
+    const cluster = `peer-${Math.random().toString(36).slice(2, 8)}`;
+    atlas.sim.addCluster(g(), cluster);
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      ids.push(
+        atlas.sim.addExportJob(g(), cluster, {
+          createdAt: new Date(Date.now() - (i + 1) * 86_400_000),
+          queuedMs: 60_000,
+          inProgressMs: 600_000,
+          exportBucketId: atlas.fixtures.exportBucketId,
+        })
+      );
+    }
+    return { cluster, ids };
+  }
+
+  it('skips a list item without id or state, reports it, and keeps the others', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const { cluster, ids } = clusterWithJobs(3);
+    for (const patch of [{ omit: ['id'] }, { set: { state: null } }, { set: { state: 42 } }]) {
+      atlas.sim.injectFaults({ operation: 'listExportJobs', kind: 'patchBody', itemIndex: 1, ...patch });
+      const listed = await client.listExportJobs(g(), cluster);
+      expect(listed.map((j) => j.id)).toEqual([ids[0], ids[2]]);
+    }
+    expect(seen).toHaveLength(3);
+    for (const s of seen) {
+      expect(s).toMatchObject({ operation: 'listExportJobs', kind: 'unreadable-item' });
+      expect(s.detail).toMatch(/item 1 of \/api\/atlas\/v2\/.*\/backup\/exports skipped: unreadable (id|state)/);
+    }
+  });
+
+  it('reads a field that is null, of the wrong type or unknown as absent, without failing the body', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const { cluster, ids } = clusterWithJobs(1);
+    atlas.sim.injectFaults({
+      operation: 'getExportJob',
+      kind: 'patchBody',
+      set: {
+        createdAt: 1_700_000_000,
+        finishedAt: null,
+        snapshotId: ['x'],
+        exportStatus: 'many',
+        customData: [{ key: 'ok', value: 'kept' }, 'not-an-object', { key: 7 }],
+        stateReason: null,
+        components: null,
+        links: { rel: 'self' },
+        somethingNew: { nested: true },
+      },
+    });
+    const job = await client.getExportJob(g(), cluster, ids[0]!);
+    expect(job.id).toBe(ids[0]);
+    expect(job.state).toBe('Successful');
+    expect(job).toMatchObject({
+      createdAt: undefined,
+      finishedAt: undefined,
+      snapshotId: undefined,
+      exportStatus: undefined,
+      stateReason: undefined,
+      components: undefined,
+      links: undefined,
+      customData: [{ key: 'ok', value: 'kept' }, { key: undefined }],
+    });
+    expect(job).not.toHaveProperty('somethingNew');
+    expect(seen).toEqual([]);
+
+    atlas.sim.injectFaults({
+      operation: 'listExportJobs',
+      kind: 'patchBody',
+      set: { 'exportStatus.totalCollections': 'all' },
+    });
+    atlas.sim.injectFaults({
+      operation: 'listExportJobs',
+      kind: 'patchBody',
+      page: true,
+      set: { totalCount: 'many', links: null },
+    });
+    expect((await client.listExportJobs(g(), cluster)).map((j) => j.id)).toEqual(ids);
+    expect((await client.listExportJobs(g(), cluster)).map((j) => j.id)).toEqual(ids);
+    expect(atlas.sim.pendingFaults()).toEqual([]);
+  });
+
+  it('reports contradicting counts and dates with a warning, and still returns the job', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const { cluster, ids } = clusterWithJobs(1);
+    atlas.sim.injectFaults({
+      operation: 'getExportJob',
+      kind: 'patchBody',
+      set: {
+        exportStatus: { exportedCollections: 12, totalCollections: 8 },
+        createdAt: '2026-08-10T03:40:00Z',
+        finishedAt: '2026-08-10T03:27:00Z',
+      },
+    });
+    const job = await client.getExportJob(g(), cluster, ids[0]!);
+    expect(job.exportStatus).toEqual({ exportedCollections: 12, totalCollections: 8 });
+    expect(seen.map((s) => s.kind).sort()).toEqual(['exported-exceeds-total', 'finished-before-created']);
+    expect(seen.every((s) => s.operation === 'getExportJob' && s.detail.includes(`export job ${ids[0]}`))).toBe(true);
+
+    seen.length = 0;
+    atlas.sim.injectFaults({
+      operation: 'listExportJobs',
+      kind: 'patchBody',
+      set: { exportStatus: { exportedCollections: -1, totalCollections: 8 } },
+    });
+    const [listed] = await client.listExportJobs(g(), cluster);
+    expect(listed?.exportStatus).toEqual({ exportedCollections: undefined, totalCollections: 8 });
+    expect(seen).toEqual([expect.objectContaining({ operation: 'listExportJobs', kind: 'negative-count' })]);
+  });
+
+  it('reads snapshot lists item by item too', async () => {
+    const client = atlas.client();
+    const seen = observed(client);
+    const all = await client.listSnapshots(g(), c());
+    atlas.sim.injectFaults({
+      operation: 'listSnapshots',
+      kind: 'patchBody',
+      itemIndex: 0,
+      omit: ['id'],
+    });
+    atlas.sim.injectFaults({
+      operation: 'listSnapshots',
+      kind: 'patchBody',
+      itemIndex: 0,
+      set: { storageSizeBytes: -5 },
+    });
+    const read = await client.listSnapshots(g(), c());
+    expect(read.map((s) => s.id)).toEqual(all.slice(1).map((s) => s.id));
+    const again = await client.listSnapshots(g(), c());
+    expect(again[0]?.storageSizeBytes).toBeUndefined();
+    expect(seen.map((s) => s.kind)).toEqual(['unreadable-item', 'negative-size']);
   });
 });
 

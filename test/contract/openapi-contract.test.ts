@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { createAtlasContract, loadAtlasContract, type AtlasContract } from './openapi-contract';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AtlasApiError, AtlasResponseValidationError, type AtlasClient } from '../../src/atlas';
+import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { CaseGenerator } from './openapi-cases';
+import { atlasOpenApiSpecPath, createAtlasContract, loadAtlasContract, type AtlasContract } from './openapi-contract';
 
 const GROUP = '5f4a8a3e2b1c0d9e8f7a6b5c';
 const EXPORT = '6a1b2c3d4e5f60718293a4b5';
@@ -635,3 +638,254 @@ describe('OpenAPI 3.0 semantics (synthetic document)', () => {
     expectProblem(putResponse({}), 'message', 'required');
   });
 });
+
+/**
+ * The client against what the spec allows: for the export (get, list, create) and snapshot (get, list, take; replica
+ * set and sharded cluster) operations, every response example in the document, and bodies generated from the
+ * response schemas (required-only, every property, `null` at each `nullable` one, unknown extra fields), served by
+ * the simulator as they are. The client must read each; it may refuse a body only for a missing field the workflow
+ * needs (a job's `id` and `state`, a snapshot's `id`), and must then name it. In a list such an item is skipped and
+ * reported, not fatal.
+ */
+/** The generator reads the JSON document (the subset in ../shared); a YAML one given by ATLAS_OPENAPI_SPEC is skipped. */
+const specJson = contract?.specPath.endsWith('.json') ? contract.specPath : undefined;
+
+describe.skipIf(!specJson)('the Atlas client reads every response the spec allows', () => {
+  let gen: CaseGenerator;
+  let atlas: SimulatedAtlas;
+  let client: AtlasClient;
+  const anomalies: { operation: string; kind: string; detail: string }[] = [];
+
+  beforeAll(async () => {
+    gen = new CaseGenerator(JSON.parse(readFileSync(specJson!, 'utf8')) as Record<string, unknown>);
+    atlas = await startSimulatedAtlas();
+    client = atlas.client();
+    client.onResponseAnomaly(({ operation, anomaly }) => anomalies.push({ operation, ...anomaly }));
+  });
+  afterAll(() => atlas?.close());
+
+  const P = '/api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup';
+  type Kind = 'job' | 'snapshot';
+  interface Operation {
+    template: string;
+    method: 'get' | 'post';
+    kind: Kind;
+    list: boolean;
+    /** The simulator operation and the exact path the client calls. */
+    sim: {
+      operation:
+        'getExportJob' | 'listExportJobs' | 'createExportJob' | 'getSnapshot' | 'listSnapshots' | 'takeSnapshot';
+      path: string;
+    };
+    call: () => Promise<unknown>;
+  }
+  const operations = (): Operation[] => {
+    const { groupId: g, clusterName: c, shardedClusterName: sc, exportBucketId, snapshotId } = atlas.fixtures;
+    const base = (cluster: string) => `/api/atlas/v2/groups/${g}/clusters/${cluster}/backup`;
+    return [
+      {
+        template: `${P}/exports/{exportId}`,
+        method: 'get',
+        kind: 'job',
+        list: false,
+        sim: { operation: 'getExportJob', path: `${base(c)}/exports/${EXPORT}` },
+        call: () => client.getExportJob(g, c, EXPORT),
+      },
+      {
+        template: `${P}/exports`,
+        method: 'get',
+        kind: 'job',
+        list: true,
+        sim: { operation: 'listExportJobs', path: `${base(c)}/exports` },
+        call: () => client.listExportJobs(g, c),
+      },
+      {
+        template: `${P}/exports`,
+        method: 'post',
+        kind: 'job',
+        list: false,
+        sim: { operation: 'createExportJob', path: `${base(c)}/exports` },
+        call: () => client.createExportJob(g, c, { snapshotId, exportBucketId }),
+      },
+      {
+        template: `${P}/snapshots/{snapshotId}`,
+        method: 'get',
+        kind: 'snapshot',
+        list: false,
+        sim: { operation: 'getSnapshot', path: `${base(c)}/snapshots/${SNAPSHOT}` },
+        call: () => client.getSnapshot(g, c, SNAPSHOT),
+      },
+      {
+        template: `${P}/snapshots/shardedCluster/{snapshotId}`,
+        method: 'get',
+        kind: 'snapshot',
+        list: false,
+        sim: { operation: 'getSnapshot', path: `${base(sc)}/snapshots/shardedCluster/${SNAPSHOT}` },
+        call: () => client.getShardedClusterSnapshot(g, sc, SNAPSHOT),
+      },
+      {
+        template: `${P}/snapshots`,
+        method: 'get',
+        kind: 'snapshot',
+        list: true,
+        sim: { operation: 'listSnapshots', path: `${base(c)}/snapshots` },
+        call: () => client.listSnapshots(g, c),
+      },
+      {
+        template: `${P}/snapshots/shardedClusters`,
+        method: 'get',
+        kind: 'snapshot',
+        list: true,
+        sim: { operation: 'listSnapshots', path: `${base(sc)}/snapshots/shardedClusters` },
+        call: () => client.listShardedClusterSnapshots(g, sc),
+      },
+      {
+        template: `${P}/snapshots`,
+        method: 'post',
+        kind: 'snapshot',
+        list: false,
+        sim: { operation: 'takeSnapshot', path: `${base(c)}/snapshots` },
+        call: () => client.takeSnapshot(g, c, { description: 'contract', retentionInDays: 1 }),
+      },
+    ];
+  };
+
+  /** Fields the workflow needs that `item` lacks (or has unusable). */
+  const missingNeeds = (kind: Kind, item: unknown): string[] => {
+    const rec = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const needs = kind === 'job' ? ['id', 'state'] : ['id'];
+    return needs.filter((f) => typeof rec[f] !== 'string' || rec[f] === '');
+  };
+
+  /** Serves `body` with `status` for the operation's next request and returns what the client made of it. */
+  async function serve(op: Operation, body: unknown, status = 200): Promise<unknown> {
+    atlas.sim.injectFaults({
+      kind: 'replaceBody',
+      operation: op.sim.operation,
+      pathIncludes: op.sim.path,
+      status,
+      body,
+    });
+    const result = await op.call().then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error })
+    );
+    expect(atlas.sim.pendingFaults(), 'the body was served').toEqual([]);
+    return result;
+  }
+
+  function expectRead(op: Operation, label: string, body: unknown, outcome: unknown): void {
+    const where = `${op.method.toUpperCase()} ${op.template} [${label}]`;
+    const { value, error } = outcome as { value?: unknown; error?: unknown };
+    const items = op.list ? ((body as { results?: unknown[] }).results ?? []) : [body];
+    if (!op.list) {
+      const missing = missingNeeds(op.kind, body);
+      if (missing.length === 0) {
+        expect(error, `${where}: read`).toBeUndefined();
+        expect(value, where).toMatchObject(
+          Object.fromEntries(
+            ['id', 'state'].filter((f) => f in (body as object)).map((f) => [f, (body as Record<string, unknown>)[f]])
+          )
+        );
+      } else {
+        expect(error, `${where}: refused, naming ${missing.join(', ')}`).toBeInstanceOf(AtlasResponseValidationError);
+        const paths = (error as AtlasResponseValidationError).issues.map((i) => i.path);
+        expect(paths.sort(), where).toEqual(missing.sort());
+        for (const f of missing) expect((error as Error).message, where).toContain(`${f}: `);
+      }
+      return;
+    }
+    expect(error, `${where}: a list is never refused for its items`).toBeUndefined();
+    const readable = items.filter((item) => missingNeeds(op.kind, item).length === 0);
+    expect(
+      (value as { id: string }[]).map((v) => v.id),
+      where
+    ).toEqual(readable.map((i) => (i as { id: string }).id));
+    const skipped = anomalies.splice(0).filter((a) => a.kind === 'unreadable-item');
+    expect(skipped.length, `${where}: skipped items reported`).toBe(items.length - readable.length);
+    for (const [i, s] of skipped.entries()) {
+      const missing = missingNeeds(op.kind, items.filter((item) => missingNeeds(op.kind, item).length > 0)[i]);
+      for (const f of missing) expect(s.detail, where).toContain(f);
+    }
+  }
+
+  it('every response example of these operations: 2xx bodies are read, ApiError bodies keep their errorCode', async () => {
+    let checked = 0;
+    for (const op of operations()) {
+      for (const { status, body } of gen.examples(op.method, op.template)) {
+        checked += 1;
+        const outcome = (await serve(op, body, status)) as { value?: unknown; error?: unknown };
+        if (status >= 400) {
+          expect(outcome.error).toBeInstanceOf(AtlasApiError);
+          expect(outcome.error).toMatchObject({ status, errorCode: (body as { errorCode: string }).errorCode });
+        } else {
+          expectRead(op, `example ${status}`, body, outcome);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('bodies generated from the response schemas, valid by the spec: read unless a needed field is missing', async () => {
+    let checked = 0;
+    let refused = 0;
+    for (const op of operations()) {
+      const schema = gen.responseSchema(op.method, op.template);
+      const cases = gen.cases(schema);
+      if (op.list) {
+        const items = gen.cases(gen.listItemSchema(schema));
+        for (const c of items) cases.push({ label: `one item: ${c.label}`, body: { results: [c.body] } });
+        const [minimal, maximal] = items;
+        cases.push({
+          label: 'a readable item between two that are not',
+          body: { results: [minimal!.body, maximal!.body, minimal!.body] },
+        });
+      }
+      for (const c of cases) {
+        const problems = atlas_contract().checkResponse({
+          method: op.method,
+          url: op.sim.path,
+          status: 200,
+          headers: { 'content-type': V2023 },
+          body: c.body,
+        });
+        expect(problems, `${op.template} [${c.label}] is valid by the spec`).toEqual([]);
+        const outcome = await serve(op, c.body);
+        expectRead(op, c.label, c.body, outcome);
+        checked += 1;
+        if ((outcome as { error?: unknown }).error) refused += 1;
+      }
+    }
+    // Required-only job and snapshot bodies lack the id (the spec requires none of it): refused, by name.
+    expect(refused).toBeGreaterThan(0);
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it('ApiError bodies with null where the spec allows it (detail, reason) still give a typed AtlasApiError', async () => {
+    const [getJob] = operations();
+    const apiError = gen.responseSchema('get', `${P}/exports/{exportId}`, '404');
+    const cases = gen.cases(apiError);
+    expect(cases.some((c) => c.label === 'null at detail')).toBe(true);
+    expect(cases.some((c) => c.label === 'null at reason')).toBe(true);
+    for (const c of cases) {
+      const outcome = (await serve(getJob!, c.body, 404)) as { error?: unknown };
+      expect(outcome.error, c.label).toBeInstanceOf(AtlasApiError);
+      expect(outcome.error, c.label).toMatchObject({
+        status: 404,
+        errorCode: (c.body as { errorCode: string }).errorCode,
+      });
+    }
+  });
+});
+
+function atlas_contract(): AtlasContract {
+  return contract as AtlasContract;
+}
+
+if (!specJson) {
+  it('client-against-spec check skipped: no JSON OpenAPI document in ../shared/atlas-openapi', () => {
+    console.warn(
+      `client-against-spec check skipped: no JSON OpenAPI document at ${atlasOpenApiSpecPath()} (the subset from ../shared/atlas-openapi, or ATLAS_OPENAPI_SPEC)`
+    );
+  });
+}

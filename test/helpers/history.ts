@@ -1,4 +1,5 @@
 import type { temporal } from '@temporalio/proto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -40,4 +41,21 @@ export function historyStats(events: HistoryEvent[]): HistoryStats {
 export async function fetchHistoryStats(handle: WorkflowHandle): Promise<HistoryStats> {
   const history = await handle.fetchHistory();
   return historyStats(history.events ?? []);
+}
+
+/** What each completed attempt of `activityType` returned, in history order (default payload converter). */
+export async function activityResults(handle: WorkflowHandle, activityType: string): Promise<unknown[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const typeOfScheduled = new Map<string, string>();
+  const results: unknown[] = [];
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) typeOfScheduled.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed && typeOfScheduled.get(String(completed.scheduledEventId)) === activityType) {
+      const payload = completed.result?.payloads?.[0];
+      results.push(payload ? defaultPayloadConverter.fromPayload(payload) : undefined);
+    }
+  }
+  return results;
 }

@@ -127,4 +127,32 @@ describe('the worker process', () => {
     }
     expect(worker.output()).not.toContain(TEST_SECRETS.privateKey);
   });
+
+  it('counts and logs an unreadable list item it skipped, and the export still succeeds', async () => {
+    const h = new ExportHarness(temporal, atlas, taskQueue);
+    const { groupId, clusterName, exportBucketId } = atlas.fixtures;
+    atlas.sim.addExportJob(groupId, clusterName, {
+      createdAt: new Date(Date.now() - 86_400_000),
+      queuedMs: 60_000,
+      inProgressMs: 600_000,
+      exportBucketId,
+    });
+    atlas.sim.injectFaults({ operation: 'listExportJobs', kind: 'patchBody', itemIndex: 0, omit: ['id'], times: 100 });
+    const handle = await h.start(h.input({ snapshotId: h.freshSnapshot() }));
+    expect((await handle.result()).state).toBe('Successful');
+    atlas.sim.clearFaults();
+    const skipped = atlas.sim.requests.filter((r) => r.operation === 'listExportJobs' && r.faultInjected).length;
+    expect(skipped).toBeGreaterThanOrEqual(1);
+    const match = { operation: 'listExportJobs', kind: 'unreadable-item' };
+    const samples = await scrapeUntil((s) => sumOf(s, 'atlas_response_anomalies', match) >= skipped);
+    expect(sumOf(samples, 'atlas_response_anomalies', match)).toBe(skipped);
+    const warnings = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('Atlas answer read with an anomaly'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(warnings.length).toBe(skipped);
+    expect(warnings[0]).toMatchObject({ level: 'WARN', anomaly: 'unreadable-item', workflowId: handle.workflowId });
+    expect(String(warnings[0]!.msg)).toContain('unreadable id');
+  }, 90_000);
 });

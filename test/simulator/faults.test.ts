@@ -117,6 +117,80 @@ describe('fault injection', () => {
     expect((await api<JobBody>(sim, jobPath)).json.state).toBe('Queued');
   });
 
+  it('status: sends a raw Retry-After as given, once per value of a list', async () => {
+    sim.injectFaults(
+      { operation: 'getExportJob', kind: 'status', status: 429, retryAfter: 'Wed, 21 Oct 2015 07:28:00 GMT' },
+      { operation: 'getExportJob', kind: 'status', status: 503, retryAfter: ['5', '-1'] }
+    );
+    expect((await api(sim, jobPath)).headers.get('retry-after')).toBe('Wed, 21 Oct 2015 07:28:00 GMT');
+    // fetch joins repeated headers with ", ".
+    expect((await api(sim, jobPath)).headers.get('retry-after')).toBe('5, -1');
+  });
+
+  it('patchBody: the create takes effect, its answer loses or changes the named fields', async () => {
+    sim.injectFaults({
+      operation: 'createExportJob',
+      kind: 'patchBody',
+      omit: ['id'],
+      set: { 'exportStatus.totalCollections': null },
+    });
+    const snapshotId = sim.addSnapshot(f.groupId, f.clusterName);
+    const res = await api<Record<string, unknown>>(sim, exportsPath(f.groupId, f.clusterName), {
+      body: { snapshotId, exportBucketId: f.exportBucketId },
+    });
+    expect(res.status).toBe(200);
+    expect(res.json).not.toHaveProperty('id');
+    expect(res.json.state).toBe('Queued');
+    expect(res.json.exportStatus).toEqual({ exportedCollections: 0, totalCollections: null });
+    expect(sim.exportJobs(f.groupId).filter((j) => j.snapshotId === snapshotId)).toHaveLength(1);
+  });
+
+  it('patchBody with itemIndex: changes one item of a list only; emptyList: lists nothing', async () => {
+    const path = exportsPath(f.groupId, f.clusterName);
+    await api(sim, path, {
+      body: { snapshotId: sim.addSnapshot(f.groupId, f.clusterName), exportBucketId: f.exportBucketId },
+    });
+    sim.injectFaults(
+      { operation: 'listExportJobs', kind: 'patchBody', itemIndex: 1, set: { state: null }, omit: ['id'] },
+      { operation: 'listExportJobs', kind: 'emptyList' }
+    );
+    const patched = await api<PageOf<Record<string, unknown>>>(sim, path);
+    expect(patched.json.results).toHaveLength(2);
+    expect(patched.json.results[0]).toMatchObject({ state: 'Queued' });
+    expect(patched.json.results[0]).toHaveProperty('id');
+    expect(patched.json.results[1]).toMatchObject({ state: null });
+    expect(patched.json.results[1]).not.toHaveProperty('id');
+    const empty = await api<PageOf<JobBody>>(sim, path);
+    expect(empty.json).toMatchObject({ results: [], totalCount: 0 });
+    sim.injectFaults({ operation: 'listExportJobs', kind: 'patchBody', page: true, set: { totalCount: 'many' } });
+    const page = await api<PageOf<JobBody> & { totalCount: unknown }>(sim, path);
+    expect(page.json.totalCount).toBe('many');
+    expect(page.json.results[0]).not.toHaveProperty('totalCount');
+    expect((await api<PageOf<JobBody>>(sim, path)).json.results).toHaveLength(2);
+  });
+
+  it('replaceBody: answers the given body with the versioned media type, without performing the operation', async () => {
+    const before = sim.exportJobs().length;
+    sim.injectFaults({ operation: 'createExportJob', kind: 'replaceBody', body: { exportBucketId: f.exportBucketId } });
+    const res = await api<Record<string, unknown>>(sim, exportsPath(f.groupId, f.clusterName), {
+      body: { snapshotId: f.snapshotId, exportBucketId: f.exportBucketId },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/vnd.atlas.2023-01-01+json');
+    expect(res.json).toEqual({ exportBucketId: f.exportBucketId });
+    expect(sim.exportJobs()).toHaveLength(before);
+    sim.injectFaults({
+      operation: 'getExportJob',
+      kind: 'replaceBody',
+      status: 404,
+      body: { error: 404, detail: null },
+    });
+    const missing = await api(sim, jobPath);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/json');
+    expect(missing.json).toEqual({ error: 404, detail: null });
+  });
+
   it('matches by method and path, applies to the token endpoint, and can be cleared', async () => {
     sim.injectFaults(
       { kind: 'status', status: 502, method: 'POST', pathIncludes: '/backup/snapshots' },

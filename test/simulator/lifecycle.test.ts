@@ -6,6 +6,7 @@ import {
   pollUntil,
   TEST_CREDENTIALS,
   type BucketBody,
+  type LinkBody,
   type JobBody,
   type PageOf,
   type SnapshotBody,
@@ -193,7 +194,7 @@ describe('export job lifecycle', () => {
     expect(exported.status).toBe(200);
   });
 
-  it('lists snapshots newest first and serves sharded snapshots with members', async () => {
+  it('lists snapshots newest first and serves each cluster kind only on its own paths, as the spec names them', async () => {
     const base = `/api/atlas/v2/groups/${f.groupId}/clusters`;
     const list = await api<PageOf<SnapshotBody>>(sim, `${base}/${f.clusterName}/backup/snapshots`);
     expect(list.status).toBe(200);
@@ -201,18 +202,36 @@ describe('export job lifecycle', () => {
     expect(list.json.results[0]?.id).toBe(f.snapshotId);
     const created = list.json.results.map((s) => Date.parse(s.createdAt ?? ''));
     expect(created).toEqual([...created].sort((a, b) => b - a));
-
-    const sharded = await api<SnapshotBody>(
+    const noSharded = await api<PageOf<SnapshotBody>>(sim, `${base}/${f.clusterName}/backup/snapshots/shardedClusters`);
+    expect(noSharded.json.results).toEqual([]);
+    const replicaSetOnShardedPath = await api(
       sim,
-      `${base}/${f.shardedClusterName}/backup/snapshots/${f.shardedSnapshotId}`
+      `${base}/${f.clusterName}/backup/snapshots/shardedCluster/${f.snapshotId}`
     );
-    expect(sharded.json.type).toBe('shardedCluster');
-    expect(sharded.json.members).toHaveLength(3);
-    const viaShardedRoute = await api<SnapshotBody>(
+    expect(replicaSetOnShardedPath.status).toBe(404);
+    expect(replicaSetOnShardedPath.json.errorCode).toBe('SNAPSHOT_NOT_FOUND');
+
+    const shardedList = await api<PageOf<SnapshotBody>>(
+      sim,
+      `${base}/${f.shardedClusterName}/backup/snapshots/shardedClusters`
+    );
+    expect(shardedList.json.results.map((s) => s.id)).toContain(f.shardedSnapshotId);
+    expect(shardedList.json.results.every((s) => s.type === 'shardedCluster')).toBe(true);
+    const noReplicaSet = await api<PageOf<SnapshotBody>>(sim, `${base}/${f.shardedClusterName}/backup/snapshots`);
+    expect(noReplicaSet.json.results).toEqual([]);
+    const sharded = await api<SnapshotBody & { links: LinkBody[] }>(
       sim,
       `${base}/${f.shardedClusterName}/backup/snapshots/shardedCluster/${f.shardedSnapshotId}`
     );
-    expect(viaShardedRoute.json.id).toBe(f.shardedSnapshotId);
+    expect(sharded.json.type).toBe('shardedCluster');
+    expect(sharded.json.members).toHaveLength(3);
+    expect(sharded.json.links[0]?.href).toMatch(`/backup/snapshots/shardedCluster/${f.shardedSnapshotId}`);
+    const shardedOnReplicaSetPath = await api(
+      sim,
+      `${base}/${f.shardedClusterName}/backup/snapshots/${f.shardedSnapshotId}`
+    );
+    expect(shardedOnReplicaSetPath.status).toBe(404);
+    expect(shardedOnReplicaSetPath.json.errorCode).toBe('SNAPSHOT_NOT_FOUND');
   });
 
   it('serves export buckets', async () => {

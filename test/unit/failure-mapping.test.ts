@@ -31,6 +31,32 @@ describe('toApplicationFailure: the one mapping from Atlas errors to Temporal fa
     expect(f.nextRetryDelay).toBeUndefined();
   });
 
+  it.each([400, 401, 403, 404, 406, 410])(
+    '%i: an Atlas detail that ends with a period gives one period, not two',
+    (status) => {
+      const err = new AtlasApiError(
+        ref,
+        status,
+        {
+          errorCode: 'X',
+          detail: 'No cluster named c exists in group g.',
+          badRequestDetail: { fields: [{ field: 'f', description: 'must be set.' }] },
+        },
+        undefined
+      );
+      const { message } = mapped(err);
+      expect(message).toContain('exists in group g. To fix: ');
+      expect(message).toContain('Fields: f (must be set.).');
+      expect(message).not.toMatch(/\.\./);
+    }
+  );
+
+  it('a schema mismatch whose last issue ends with a period gives one period', () => {
+    const err = new AtlasResponseValidationError(ref, 200, 'body is not valid JSON.');
+    expect(mapped(err).message).not.toMatch(/\.\./);
+    expect(mapped(err).message).toContain('JSON. To fix:');
+  });
+
   it('uses HTTP_<status> when Atlas sent no errorCode', () => {
     expect(mapped(apiError(404)).type).toBe('HTTP_404');
   });

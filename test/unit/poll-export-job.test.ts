@@ -44,10 +44,34 @@ async function jobInput(plan: { queuedMs: number; inProgressMs: number }): Promi
   };
 }
 
-async function attempt(n: number, input: unknown): Promise<PollExportJobResult> {
-  const env = new MockActivityEnvironment({ attempt: n, scheduledTimestampMs: Date.now() });
+async function attempt(
+  n: number,
+  input: unknown,
+  heartbeats: unknown[] = [],
+  heartbeatDetails?: unknown
+): Promise<PollExportJobResult> {
+  // No schedule-to-close: the mock's default would bound every wait to half of its few seconds.
+  const env = new MockActivityEnvironment({
+    attempt: n,
+    scheduledTimestampMs: Date.now(),
+    scheduleToCloseTimeoutMs: 0,
+    heartbeatDetails,
+  });
+  env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   const activities = createExportActivities(client);
   return env.run((i: unknown) => activities.pollExportJob(i as PollExportJobInput), input);
+}
+
+/** Runs one attempt that must fail retryably; returns the failure and the heartbeat details it sent. */
+async function failing(n: number, input: unknown, heartbeatDetails?: unknown) {
+  const heartbeats: unknown[] = [];
+  const err = await attempt(n, input, heartbeats, heartbeatDetails).then(
+    () => undefined,
+    (e: unknown) => e
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  expect((err as ApplicationFailure).nonRetryable).toBe(false);
+  return { failure: err as ApplicationFailure, heartbeats };
 }
 
 async function notReady(n: number, input: unknown): Promise<ApplicationFailure> {
@@ -110,5 +134,49 @@ describe('pollExportJob', () => {
     const second = await notReady(2, legacy);
     expect(Number(second.nextRetryDelay)).toBeLessThanOrEqual(180_000);
     expect(second.message).toContain('exponential backoff');
+  });
+});
+
+describe('pollExportJob: 429/503 backoff by consecutive errors, carried in heartbeat details', () => {
+  const limited = (exportJobId: string) =>
+    atlas.sim.injectFaults({
+      operation: 'getExportJob',
+      pathIncludes: exportJobId,
+      kind: 'status',
+      status: 429,
+      errorCode: 'RATE_LIMITED',
+    });
+
+  it('the first 429 late in a long poll waits ~10 s, the next ~20 s; a good read resets; polling never heartbeats', async () => {
+    const input = await jobInput({ queuedMs: 3600_000, inProgressMs: 3600_000 });
+    // Attempt 40: 39 not-ready reads before it. By attempt number the fallback would be the 5 min cap.
+    limited(input.exportJobId);
+    const first = await failing(40, input);
+    expect(Number(first.failure.nextRetryDelay)).toBeGreaterThanOrEqual(7_500);
+    expect(Number(first.failure.nextRetryDelay)).toBeLessThanOrEqual(12_500);
+    expect(first.heartbeats).toEqual([expect.objectContaining({ consecutiveErrors: 1 })]);
+
+    limited(input.exportJobId);
+    const second = await failing(41, input, first.heartbeats[0]);
+    expect(Number(second.failure.nextRetryDelay)).toBeGreaterThanOrEqual(15_000);
+    expect(Number(second.failure.nextRetryDelay)).toBeLessThanOrEqual(25_000);
+    expect(second.heartbeats).toEqual([expect.objectContaining({ consecutiveErrors: 2 })]);
+
+    // A good read (still Queued) resets the count, and says so once.
+    const reset = await failing(42, input, second.heartbeats[0]);
+    expect(reset.failure.type).toBe(FailureType.ExportNotReady);
+    expect(reset.heartbeats).toEqual([expect.objectContaining({ consecutiveErrors: 0 })]);
+    const quiet = await failing(43, input, reset.heartbeats[0]);
+    expect(quiet.failure.type).toBe(FailureType.ExportNotReady);
+    expect(quiet.heartbeats).toEqual([]);
+
+    limited(input.exportJobId);
+    const again = await failing(44, input, reset.heartbeats[0]);
+    expect(Number(again.failure.nextRetryDelay)).toBeLessThanOrEqual(12_500);
+  });
+
+  it('plain not-ready attempts send no heartbeat at all', async () => {
+    const input = await jobInput({ queuedMs: 3600_000, inProgressMs: 3600_000 });
+    for (const n of [1, 2, 3]) expect((await failing(n, input)).heartbeats).toEqual([]);
   });
 });
