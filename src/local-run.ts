@@ -164,7 +164,7 @@ async function main(): Promise<number> {
       target = { ...fixtures, snapshotId };
       const scale = flags.data['time-scale'];
       // The default (adaptive) cadence on the simulator's clock.
-      polling = { timeScale: scale, reportInterval: Math.max(50, Math.round(60_000 / scale)) };
+      polling = { timeScale: scale, reportInterval: Math.max(1_000, Math.round(60_000 / scale)) };
       if (!values['no-schedule']) {
         demoSchedule = {
           groupId: fixtures.groupId,
