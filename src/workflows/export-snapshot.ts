@@ -406,31 +406,23 @@ async function validateOrNotify(
     if (floors.length > 0 && patched(POLLING_FLOORS_PATCH)) problems = floors.join('; ');
     else return parsed.value;
   }
+  // The ids as given (strings only), for the completion every ending carries.
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const asGiven = {
+    groupId: text(raw.groupId),
+    clusterName: text(raw.clusterName),
+    snapshotId: text(raw.snapshotId),
+    exportBucketId: text(raw.exportBucketId),
+  } as ExportSnapshotParams;
   const failure = ApplicationFailure.create({
     type: FailureType.InvalidExportInput,
     message: `Invalid exportSnapshot input, nothing was sent to Atlas: ${problems}`,
     nonRetryable: true,
-    details: [
-      completionOf(
-        { groupId: '', clusterName: '', snapshotId: '', exportBucketId: '', ...pickIds(raw) } as ExportSnapshotParams,
-        progress,
-        null,
-        startedAtMs,
-        false,
-        'InvalidInput'
-      ),
-    ],
+    details: [completionOf(asGiven, progress, null, startedAtMs, false, 'InvalidInput')],
   });
   const notifyTo = (raw.notify as { workflowId?: unknown } | null | undefined)?.workflowId;
   if (typeof notifyTo === 'string' && notifyTo.length > 0) {
-    const text = (v: unknown) => (typeof v === 'string' ? v : '');
-    const asGiven = {
-      groupId: text(raw.groupId),
-      clusterName: text(raw.clusterName),
-      snapshotId: text(raw.snapshotId),
-      exportBucketId: text(raw.exportBucketId),
-      notify: { workflowId: notifyTo },
-    } as ExportSnapshotParams;
+    asGiven.notify = { workflowId: notifyTo };
     progress.notify = { workflowId: notifyTo, delivered: null, error: null };
     const completion = completionOf(asGiven, progress, null, startedAtMs, false, 'InvalidInput');
     await endWithError(asGiven, progress, completion, failure, obs, WORKFLOW_EXPORT_STATES.invalidInput);
@@ -576,16 +568,4 @@ function details(params: ExportSnapshotParams, progress: ExportProgress): string
       ? ['', `**Stalled**: no progress since ${progress.stalledSince} (polling.stallAfter)`]
       : []),
   ].join('\n');
-}
-
-/** The ids of an input as given (strings only), for the completion of an invalid input. */
-function pickIds(
-  raw: Record<string, unknown>
-): Partial<Record<'groupId' | 'clusterName' | 'snapshotId' | 'exportBucketId', string>> {
-  const ids: Partial<Record<'groupId' | 'clusterName' | 'snapshotId' | 'exportBucketId', string>> = {};
-  for (const key of ['groupId', 'clusterName', 'snapshotId', 'exportBucketId'] as const) {
-    const v = raw[key];
-    if (typeof v === 'string') ids[key] = v;
-  }
-  return ids;
 }
