@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/cadence-cost.ts [--mix real|long|both] [--exports N] [--long-exports N] [--seed S] [--quick]
  *
- * Cadences: ours (`mode: 'adaptive'`, the default, and with `minimumInterval` 4 s and 3 s) and the baselines of `../shared/notes/poll-cadence.md`: fixed
+ * Cadences: ours (`mode: 'adaptive'`, the default, and with `minimumInterval` 4 s and 3 s) and the baselines of `docs/atlas-observed-behaviour.md`: fixed
  * 4 s (Atlas CLI `watch`), 65 s then 45 s (CloudFormation), fixed 60 s (Temporal's polling sample), exponential
  * 5 s ×2 capped at 60 s, each run through this product's workflow with `polling.mode` `fixed` / `exponential`.
  *
@@ -136,7 +136,7 @@ const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
 const logUniform = (rng: Rng, lo: number, hi: number) => lo * Math.pow(hi / lo, rng());
 
 /**
- * `Queued` time of the real mix (notes/poll-cadence.md: 1.7–21.4 min, median 2.4, the long tail is queueing):
+ * `Queued` time of the real mix (docs/atlas-observed-behaviour.md: 1.7–21.4 min, median 2.4, the long tail is queueing):
  * 85 % log-uniform in 1.7–3.2 min, 15 % log-uniform in 3.2–21.4 min (median ≈ 2.45 min, p95 ≈ 11.4 min, which puts
  * create → finish at p95 ≈ 23 min as the recordings' fixed-4 s GET counts imply).
  */
@@ -145,7 +145,7 @@ function drawQueuedMs(rng: Rng): number {
 }
 
 /**
- * `InProgress` time of the real mix (atlas-api.md §8: 10.3–12.1 min, median 10.5, about 10 min of fixed overhead):
+ * `InProgress` time of the real mix (docs/atlas-observed-behaviour.md: 10.3–12.1 min, median 10.5, about 10 min of fixed overhead):
  * 80 % uniform in 10.3–10.62 min, 20 % uniform in 10.62–12.1 min (median 10.5).
  */
 function drawInProgressMs(rng: Rng): number {

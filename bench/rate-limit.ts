@@ -34,7 +34,7 @@ import { exportSnapshot } from '../src/workflows';
 
 const NAMESPACE = 'default';
 const ATLAS_BUCKET = { capacity: 1200, refillPerMinute: 500 };
-/** Atlas's export durations (median recorded queue and run, atlas-api.md §8). */
+/** Atlas's export durations (median recorded queue and run, docs/atlas-observed-behaviour.md). */
 const EXPORT_PLAN = { queuedMs: 144_000, inProgressMs: 630_000, totalCollections: 8 };
 const POLL_INTERVAL = '15m';
 const START_CONCURRENCY = 64;

@@ -12,7 +12,7 @@ const contract = loadAtlasContract();
 
 /**
  * Where real Atlas (and so the simulator) knowingly differs from the document, per recorded real responses
- * (shared/notes/atlas-api.md §6): on-demand snapshots carry `frequencyType: "ondemand"`, outside the spec's enum.
+ * (docs/atlas-observed-behaviour.md): on-demand snapshots carry `frequencyType: "ondemand"`, outside the spec's enum.
  */
 const KNOWN_DIVERGENCES = [/frequencyType must be equal to one of the allowed values/];
 
