@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Runtime } from '@temporalio/worker';
 import { AtlasClient } from '../atlas';
 import { ConfigError, parseTemporalConfig } from '../config';
 import type { ExportTargetFlags } from '../config/export-target';
@@ -64,19 +64,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     const atlas = await startStackAtlas({ ...options, targetFlags: options.targetFlags ?? {} });
     cleanups.push(() => atlas.close());
-    const logFile = resolve(options.stateDir, 'worker.log');
-    const log = createWriteStream(logFile, { flags: 'a' });
-    cleanups.push(() => new Promise<void>((done) => log.end(done)));
-    const metricsAddress = `127.0.0.1:${options.metricsPort ?? (await preferredPort(9464))}`;
-    const runtime = installWorkerRuntime({
-      logger: createLogger({
-        level: 'WARN',
-        format: 'text',
-        secrets: atlas.secrets,
-        write: (l) => log.write(`${l}\n`),
-      }),
-      metricsBindAddress: metricsAddress,
-    });
+    const { runtime, logFile, metricsUrl, closeLog } = await installStackRuntime(options, atlas.secrets);
+    cleanups.push(closeLog);
 
     const port = options.port ?? (await preferredPort(7233));
     const uiPort = options.uiPort ?? (await preferredPort(port === 7233 ? 8233 : port + 1000));
@@ -98,19 +87,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     recordAtlasRequestMetrics(atlasClient, runtime);
     const snapshotId = atlas.target.snapshotId ?? (await newestSnapshot(atlasClient, atlas.target));
 
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    cleanups.push(() => nativeConnection.close());
-    // The simulator's bucket refills on its own clock: the per-project pace scales with it.
-    const setting = DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND * atlas.timeScale;
-    await applyAtlasRateLimit(nativeConnection.workflowService, { namespace, taskQueue, setting });
-    const worker = await createExportWorker({ connection: nativeConnection, namespace, taskQueue, atlas: atlasClient });
-    const running = worker.run();
-    running.catch((err: unknown) => options.onWorkerStopped?.(err));
-    cleanups.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
-    });
-
+    const { timeScale } = atlas;
+    const onStopped = options.onWorkerStopped;
+    cleanups.push(
+      await startWorker({ address: server.address, namespace, taskQueue, atlas: atlasClient, timeScale, onStopped })
+    );
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
     if (options.signal?.aborted) {
@@ -122,12 +103,60 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       client: new Client({ connection, namespace }),
       atlas,
       target: { ...atlas.target, snapshotId },
-      metricsUrl: `http://${metricsAddress}/metrics`,
+      metricsUrl,
       logFile,
       close,
     };
   } catch (err) {
     await close();
+    throw err;
+  }
+}
+
+/**
+ * The worker runtime of the stack: its log lines (warnings and errors, secrets masked) appended to `worker.log` in
+ * the state dir, and Prometheus metrics on loopback.
+ */
+async function installStackRuntime(
+  options: { stateDir: string; metricsPort?: number | undefined },
+  secrets: string[]
+): Promise<{ runtime: Runtime; logFile: string; metricsUrl: string; closeLog: () => Promise<void> }> {
+  const logFile = resolve(options.stateDir, 'worker.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const metricsAddress = `127.0.0.1:${options.metricsPort ?? (await preferredPort(9464))}`;
+  const runtime = installWorkerRuntime({
+    logger: createLogger({ level: 'WARN', format: 'text', secrets, write: (line) => log.write(`${line}\n`) }),
+    metricsBindAddress: metricsAddress,
+  });
+  const closeLog = () => new Promise<void>((done) => log.end(done));
+  return { runtime, logFile, metricsUrl: `http://${metricsAddress}/metrics`, closeLog };
+}
+
+/** Starts the export worker on the stack's server; resolves to what stops it (and closes its connection). */
+async function startWorker(options: {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  atlas: AtlasClient;
+  timeScale: number;
+  onStopped?: ((err: unknown) => void) | undefined;
+}): Promise<() => Promise<void>> {
+  const { namespace, taskQueue } = options;
+  const connection = await NativeConnection.connect({ address: options.address });
+  try {
+    // The simulator's bucket refills on its own clock: the per-project pace scales with it.
+    const setting = DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND * options.timeScale;
+    await applyAtlasRateLimit(connection.workflowService, { namespace, taskQueue, setting });
+    const worker = await createExportWorker({ connection, namespace, taskQueue, atlas: options.atlas });
+    const running = worker.run();
+    running.catch((err: unknown) => options.onStopped?.(err));
+    return async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+    };
+  } catch (err) {
+    await connection.close();
     throw err;
   }
 }
