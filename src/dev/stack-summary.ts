@@ -29,7 +29,10 @@ export function stackSummary(stack: LocalStack): string[] {
   }
   const another: ExportIds = sim ? { ...stack.target, snapshotId: sim.snapshotId } : stack.target;
   const speed = atlas.timeScale === 1 ? '' : ` (${atlas.timeScale}× time)`;
-  lines.push(`Another export at this stack's speed${speed}:`, ...anotherExportCommand(stack, another));
+  lines.push(
+    `Another export at this stack's speed${speed}:`,
+    ...anotherExportCommand(another, { ...stack.temporal, timeScale: atlas.timeScale })
+  );
   return lines;
 }
 
@@ -39,8 +42,11 @@ export function stackSummary(stack: LocalStack): string[] {
  * real time (at least 1 s, the CLI's floor), which follows a simulated export about as closely as the stack's
  * own time-scaled cadence does. Against real Atlas (no time scale) the default cadence is the stack's.
  */
-export function anotherExportCommand(stack: LocalStack, ids: ExportIds): string[] {
-  const { address, namespace, taskQueue } = stack.temporal;
+export function anotherExportCommand(
+  ids: ExportIds,
+  stack: { address: string; namespace: string; taskQueue: string; timeScale: number }
+): string[] {
+  const { address, namespace, taskQueue } = stack;
   const env = [
     `TEMPORAL_ADDRESS=${address}`,
     ...(namespace === 'default' ? [] : [`TEMPORAL_NAMESPACE=${namespace}`]),
@@ -52,8 +58,8 @@ export function anotherExportCommand(stack: LocalStack, ids: ExportIds): string[
     ['--snapshot-id', ids.snapshotId],
     ['--bucket-id', ids.exportBucketId],
   ];
-  if (stack.atlas.timeScale !== 1) {
-    const interval = `${Math.max(1, Math.round(60 / stack.atlas.timeScale))}s`;
+  if (stack.timeScale !== 1) {
+    const interval = `${Math.max(1, Math.round(60 / stack.timeScale))}s`;
     flags.push(['--poll-mode', 'fixed'], ['--poll-interval', interval], ['--wait'], ['--progress-interval', interval]);
   } else {
     flags.push(['--wait']);
