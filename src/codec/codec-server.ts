@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
+import { listen } from '../net/listen';
 import { describeIssues } from '../shared/export-contract';
 import { PayloadDecryptionError } from './encryption-codec';
 import { jsonPayloadsSchema, payloadFromJson, payloadToJson } from './payload-json';
@@ -138,22 +138,6 @@ export async function startCodecServer(
   options: CodecServerOptions & { host?: string; port?: number }
 ): Promise<RunningCodecServer> {
   const server = createCodecServer(options);
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const { url, close } = await listen(server, options);
+  return { url, server, close };
 }

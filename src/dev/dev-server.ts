@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/search-attributes';
+import { freePort } from '../net/listen';
 import { resolveTemporalCli } from './temporal-cli';
+
+export { freePort };
 
 export interface DevServerOptions {
   ip?: string;
@@ -38,17 +40,6 @@ export interface DevServer {
   metricsUrl: string | undefined;
   process: ChildProcess;
   stop(): Promise<void>;
-}
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  server.listen(0, host);
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /**

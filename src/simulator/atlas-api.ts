@@ -1,7 +1,9 @@
 import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../shared/atlas-vocabulary';
 import { SimApiError, type FieldViolation } from './errors';
 import { buildPage, parsePaging } from './pagination';
-import { clusterKind, type ClusterKind, type CreateJobInput, type SimState } from './state';
+import { jobProgress } from './export-jobs';
+import { clusterKind, type ClusterKind, type CreateJobInput } from './records';
+import { type SimState } from './state';
 import { type OperationName } from './types';
 import { renderBucket, renderJob, renderSnapshot } from './views';
 
@@ -60,7 +62,7 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
       const input = parseCreateJobBody(ctx.rawBody);
       const cluster = ctx.state.requireCluster(ctx.params.groupId, ctx.params.clusterName);
       const job = ctx.state.createExportJob(cluster, input);
-      return ok(renderJob(job, ctx.state.progress(job), ctx.baseUrl));
+      return ok(renderJob(job, jobProgress(job, ctx.state.now()), ctx.baseUrl));
     },
   },
   {
@@ -76,7 +78,7 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
       const now = ctx.state.now();
       return ok(
         buildPage(ctx.state.clusterJobs(cluster), paging, ctx.selfUrl, (job) =>
-          renderJob(job, ctx.state.progress(job, now), ctx.baseUrl)
+          renderJob(job, jobProgress(job, now), ctx.baseUrl)
         )
       );
     },
@@ -91,7 +93,7 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
     handle: (ctx) => {
       const cluster = ctx.state.requireCluster(ctx.params.groupId, ctx.params.clusterName);
       const job = ctx.state.requireJob(cluster, ctx.params.exportId);
-      return ok(renderJob(job, ctx.state.progress(job), ctx.baseUrl));
+      return ok(renderJob(job, jobProgress(job, ctx.state.now()), ctx.baseUrl));
     },
   },
   {

@@ -50,3 +50,8 @@ function assertScale(scale: number): void {
     throw new RangeError(`timeScale must be a positive finite number, got ${scale}`);
   }
 }
+
+/** Simulated ms of `days` days. */
+export function daysMs(days: number): number {
+  return days * 86_400_000;
+}

@@ -1,7 +1,8 @@
 export { AtlasSimulator, DEV_CREDENTIALS } from './server';
 export { DIGEST_REALM } from './auth';
 export { INVENTED_ERROR_CODES, type ApiErrorBody, type FieldViolation } from './errors';
-export { DEFAULT_EXPORT_PLAN, DEFAULT_SNAPSHOT_PLAN } from './state';
+export { DEFAULT_EXPORT_PLAN } from './export-jobs';
+export { DEFAULT_SNAPSHOT_PLAN } from './state';
 export { SUNSET_VERSIONS, versionedMediaType } from './media-type';
 export { exportPlanSchema, faultSchema, type SimulatorControl } from './control';
 export type {

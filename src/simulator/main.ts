@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AtlasSimulator, DEV_CREDENTIALS } from './server';
-import { DEFAULT_EXPORT_PLAN } from './state';
+import { DEFAULT_EXPORT_PLAN } from './export-jobs';
 import { type SimulatorOptions } from './types';
 
 const USAGE = `Usage: tsx src/simulator/main.ts [options]

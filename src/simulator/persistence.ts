@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ATLAS_ID_PATTERN } from '../shared/atlas-vocabulary';
 import { type IssuedToken } from './auth';
-import { type StateData } from './state';
+import { type StateData } from './records';
 import { type DefaultFixtures } from './types';
 
 /** Contents of the state file. */

@@ -1,12 +1,12 @@
+import { daysMs } from './clock';
 import {
   clusterKind,
-  daysMs,
   type BucketRecord,
   type ClusterRecord,
   type JobProgress,
   type JobRecord,
   type SnapshotRecord,
-} from './state';
+} from './records';
 import { type SnapshotStatus } from './types';
 
 /** A `Link` object. */

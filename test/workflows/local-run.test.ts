@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,41 @@ describe('local run (npm start)', () => {
     await run.waitFor(/Press Ctrl-C to stop/);
     expect(processesOnPort(port)).not.toBe('');
 
+    // The worker's log lines go to a file the stack names, not to the window.
+    const [, logFile] = await run.waitFor(/Worker log: (\S+)/);
+    expect(logFile).toBe(join(stateDir, 'worker.log'));
+    expect(existsSync(logFile!)).toBe(true);
+
+    // The simulated ids are printed, and a command that exports another snapshot on this stack.
+    const [, groupId] = await run.waitFor(/\n {2}project {3}([a-f0-9]{24})\n/);
+    const [, bucketId] = await run.waitFor(/\n {2}bucket {4}([a-f0-9]{24})\n/);
+    const [, exported, older] = await run.waitFor(
+      /\n {2}cluster {3}Cluster0\n {4}snapshot {2}([a-f0-9]{24}) {2}\(exported by this run\)\n {4}snapshot {2}([a-f0-9]{24})\n/
+    );
+    await run.waitFor(/\n {2}cluster {3}ShardedCluster0 \(sharded\)\n {4}snapshot {2}[a-f0-9]{24}\n/);
+    expect(workflowId).toBe(`atlas-export-${groupId}-Cluster0-${exported}-${bucketId}`);
+    const [, command] = await run.waitFor(
+      /Another export at this stack's speed \(120× time\):\n((?: .*\\\n)* .*[^\\]\n)/
+    );
+    // Several lines within 80 columns, continued with backslashes: one command.
+    expect(command!.split('\n').every((line) => line.length <= 80)).toBe(true);
+    expect(command!.replace(/\s*\\\n\s*/g, ' ').trim()).toBe(
+      `TEMPORAL_ADDRESS=127.0.0.1:${port} npm run starter -- export --group-id ${groupId} --cluster Cluster0 ` +
+        `--snapshot-id ${older} --bucket-id ${bucketId} --poll-mode fixed --poll-interval 1s --wait --progress-interval 1s`
+    );
+    // Copied as printed into a shell, it exports that snapshot on this stack.
+    const another = spawn('bash', ['-c', command!], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let anotherOutput = '';
+    another.stdout.on('data', (c: Buffer) => (anotherOutput += c.toString()));
+    another.stderr.on('data', (c: Buffer) => (anotherOutput += c.toString()));
+    const [anotherCode] = (await once(another, 'exit')) as [number | null];
+    expect(anotherOutput).toMatch(/Successful/);
+    expect(anotherCode).toBe(0);
+
     // The stack is usable from outside: search attributes registered and set, the demo schedule's run
     // attached to the running export instead of exporting the snapshot twice, metrics served.
     const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
@@ -105,5 +140,5 @@ describe('local run (npm start)', () => {
     expect(processesOnPort(port)).toBe('');
     await expect(fetch(uiUrl!)).rejects.toThrow();
     rmSync(stateDir, { recursive: true, force: true });
-  }, 120_000);
+  }, 180_000);
 });
