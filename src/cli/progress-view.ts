@@ -70,21 +70,49 @@ export function viewKey(v: ProgressView): string {
   ].join('|');
 }
 
-/** One line: bar, counts, state, elapsed time and the next poll. */
-export function renderLine(v: ProgressView, nowMs: number, withBar: boolean): string {
+/** Time since the export started, to its close or to `nowMs`. */
+export function elapsedMs(v: ProgressView, nowMs: number): number {
+  return (v.closedAtMs ?? nowMs) - v.startedAtMs;
+}
+
+export interface LineOptions {
+  /** Draw a progress bar (in a terminal). */
+  bar: boolean;
+  /** Columns the line must fit in; it then never wraps (no stale rows when it is redrawn). Default: no limit. */
+  width?: number;
+  /** Elapsed time to show instead of `elapsedMs(v, nowMs)` (watch keeps it from going backwards). */
+  elapsedMs?: number;
+}
+
+const MIN_BAR = 10;
+const MAX_BAR = 24;
+
+/**
+ * One line: bar, state, counts, elapsed time, job, reads and the next poll. With a width, the parts that say
+ * least go first (next poll, reads, job), then the bar narrows; what is left is cut with "…".
+ */
+export function renderLine(v: ProgressView, nowMs: number, o: LineOptions): string {
   const count = collectionCount(v) ?? (v.progressPercent !== null ? `${v.progressPercent}%` : null);
-  const elapsed = formatDuration((v.closedAtMs ?? nowMs) - v.startedAtMs);
+  const elapsed = formatDuration(o.elapsedMs ?? elapsedMs(v, nowMs));
   const [done, total] =
     v.totalCollections !== null ? [v.exportedCollections, v.totalCollections] : [v.progressPercent, 100];
-  const parts = [
-    ...(withBar ? [progressBar(done, total)] : []),
-    stateOf(v),
-    count ?? 'no count yet',
-    `elapsed ${elapsed}`,
-    ...(v.exportJobId ? [`job ${v.exportJobId}`] : []),
-    ...(v.polls ? [`${v.polls} status reads`] : []),
-  ];
   const next = nextPoll(v, nowMs);
-  if (next) parts.push(next);
-  return parts.join('  ');
+  const essential = [stateOf(v), count ?? 'no count yet', `elapsed ${elapsed}`];
+  const job = v.exportJobId ? [`job ${v.exportJobId}`] : [];
+  const reads = v.polls ? [`${v.polls} status reads`] : [];
+  const tail = next ? [next] : [];
+  // Shown in this order; dropped job first, then the read count, then the next poll.
+  const variants = [[...job, ...reads, ...tail], [...reads, ...tail], tail, []];
+  const line = (barWidth: number, optional: string[]) =>
+    [...(o.bar ? [progressBar(done, total, barWidth)] : []), ...essential, ...optional].join('  ');
+  if (o.width === undefined) return line(MAX_BAR, variants[0]!);
+  // One column spare: a line exactly as wide as the terminal leaves the cursor past its edge on some terminals.
+  const room = Math.max(1, o.width - 1);
+  const fits = variants.find((optional) => line(MAX_BAR, optional).length <= room);
+  if (fits) return line(MAX_BAR, fits);
+  for (let bar = MAX_BAR - 1; o.bar && bar >= MIN_BAR; bar--) {
+    if (line(bar, []).length <= room) return line(bar, []);
+  }
+  const shortest = line(MIN_BAR, []);
+  return shortest.length <= room ? shortest : `${shortest.slice(0, room - 1)}…`;
 }

@@ -1,0 +1,57 @@
+/** Aligned text tables that fit the terminal: flexible columns are cut in the middle ("atlas-exp…c0-6a1f"). */
+
+export interface Column {
+  header: string;
+  /** May be narrowed to fit the width (its cells are then cut in the middle); at least `min` (default 12). */
+  flex?: boolean;
+  min?: number;
+}
+
+const GAP = '  ';
+
+/** `text` cut to `width` characters with "…" in the middle, keeping both ends (ids differ at either end). */
+export function middleTruncate(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return '…'.slice(0, width);
+  const tail = Math.floor((width - 1) / 2);
+  return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
+/**
+ * The header and rows as aligned lines; with `width`, the flexible columns narrow (widest first) until each line
+ * fits. `truncated` tells whether any cell was cut.
+ */
+export function renderTable(
+  columns: readonly Column[],
+  rows: readonly string[][],
+  width?: number
+): { lines: string[]; truncated: boolean } {
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const total = () => widths.reduce((a, b) => a + b, 0) + GAP.length * (columns.length - 1);
+  while (width !== undefined && total() > width) {
+    let widest = -1;
+    columns.forEach((c, i) => {
+      const floor = Math.max(c.min ?? 12, c.header.length);
+      if (c.flex && widths[i]! > floor && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+    });
+    if (widest < 0) break;
+    widths[widest] = widths[widest]! - 1;
+  }
+  let truncated = false;
+  const format = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => {
+        const fitted = middleTruncate(cell, widths[i]!);
+        if (fitted !== cell) truncated = true;
+        return fitted.padEnd(widths[i]!);
+      })
+      .join(GAP)
+      .trimEnd();
+  const lines = [format(columns.map((c) => c.header)), ...rows.map(format)];
+  return { lines, truncated };
+}
+
+/** `2026-12-03T13:41:28.123Z` as `12-03 13:41` (UTC): a start time in a narrow column. */
+export function shortTime(iso: string): string {
+  return iso.slice(5, 16).replace('T', ' ');
+}
