@@ -67,6 +67,7 @@ function wrongTypeMessage(err: WrongWorkflowTypeError): string {
   const expected = KIND_OF_TYPE[err.expectedType]?.name ?? `a ${err.expectedType} workflow`;
   const actual = KIND_OF_TYPE[err.actualType];
   if (!actual) return `${err.workflowId} is a ${err.actualType} workflow, not ${expected}`;
-  const tries = actual.commands.map((c) => `'${PROGRAM_NAME} ${c} ${err.workflowId}'`).join(' or ');
-  return `${err.workflowId} is ${actual.name} (${err.actualType}), not ${expected}; try ${tries}`;
+  const [first, ...others] = actual.commands;
+  const also = others.length > 0 ? ` (or ${others.join(', ')})` : '';
+  return `${err.workflowId} is ${actual.name} (${err.actualType}), not ${expected}; try '${PROGRAM_NAME} ${first} ${err.workflowId}'${also}`;
 }

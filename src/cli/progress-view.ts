@@ -88,8 +88,8 @@ const MIN_BAR = 10;
 const MAX_BAR = 24;
 
 /**
- * One line: bar, state, counts, elapsed time, job, reads and the next poll. With a width, the parts that say
- * least go first (next poll, reads, job), then the bar narrows; what is left is cut with "…".
+ * One line: bar, state, counts, elapsed time, job, reads and the next poll. With a width it never wraps: the
+ * job goes first, then the read count, then the bar narrows, then the next poll; what is left is cut with "…".
  */
 export function renderLine(v: ProgressView, nowMs: number, o: LineOptions): string {
   const count = collectionCount(v) ?? (v.progressPercent !== null ? `${v.progressPercent}%` : null);
@@ -101,18 +101,20 @@ export function renderLine(v: ProgressView, nowMs: number, o: LineOptions): stri
   const job = v.exportJobId ? [`job ${v.exportJobId}`] : [];
   const reads = v.polls ? [`${v.polls} status reads`] : [];
   const tail = next ? [next] : [];
-  // Shown in this order; dropped job first, then the read count, then the next poll.
-  const variants = [[...job, ...reads, ...tail], [...reads, ...tail], tail, []];
   const line = (barWidth: number, optional: string[]) =>
     [...(o.bar ? [progressBar(done, total, barWidth)] : []), ...essential, ...optional].join('  ');
-  if (o.width === undefined) return line(MAX_BAR, variants[0]!);
+  if (o.width === undefined) return line(MAX_BAR, [...job, ...reads, ...tail]);
   // One column spare: a line exactly as wide as the terminal leaves the cursor past its edge on some terminals.
   const room = Math.max(1, o.width - 1);
-  const fits = variants.find((optional) => line(MAX_BAR, optional).length <= room);
-  if (fits) return line(MAX_BAR, fits);
-  for (let bar = MAX_BAR - 1; o.bar && bar >= MIN_BAR; bar--) {
-    if (line(bar, []).length <= room) return line(bar, []);
-  }
-  const shortest = line(MIN_BAR, []);
-  return shortest.length <= room ? shortest : `${shortest.slice(0, room - 1)}…`;
+  // Shown in this order; the job goes first, then the read count, then the bar narrows, then the next poll.
+  const bars = o.bar ? Array.from({ length: MAX_BAR - MIN_BAR + 1 }, (_, i) => MAX_BAR - i) : [MAX_BAR];
+  const candidates: [number, string[]][] = [
+    [MAX_BAR, [...job, ...reads, ...tail]],
+    [MAX_BAR, [...reads, ...tail]],
+    ...bars.map((bar): [number, string[]] => [bar, tail]),
+    ...bars.map((bar): [number, string[]] => [bar, []]),
+  ];
+  const fit = candidates.find(([bar, optional]) => line(bar, optional).length <= room);
+  if (fit) return line(...fit);
+  return `${line(MIN_BAR, []).slice(0, room - 1)}…`;
 }

@@ -55,3 +55,14 @@ export function renderTable(
 export function shortTime(iso: string): string {
   return iso.slice(5, 16).replace('T', ' ');
 }
+
+/** `Label: a, b, c` wrapped to `width` columns, continuation lines indented by two. */
+export function wrapList(label: string, items: readonly string[], width = 80): string {
+  const lines = [label];
+  for (const [i, item] of items.entries()) {
+    const text = `${item}${i < items.length - 1 ? ',' : ''}`;
+    if (`${lines.at(-1)!} ${text}`.length > width) lines.push(`  ${text}`);
+    else lines[lines.length - 1] = `${lines.at(-1)!} ${text}`;
+  }
+  return lines.join('\n');
+}

@@ -11,7 +11,7 @@ import { CliError, ExitCode, terminalWidth, UsageError, type Output } from '../c
 import { withClient } from '../connect';
 import { invalidArgumentDetail } from '../errors';
 import { formatDuration } from '../progress-view';
-import { renderTable, shortTime, type Column } from '../table';
+import { renderTable, shortTime, wrapList, type Column } from '../table';
 
 /** `list`: recent exports through a visibility query, as a table that fits the terminal (or JSON). */
 
@@ -39,7 +39,7 @@ export function listCommand(run: CliRun): Command {
     .option('--limit <n>', 'at most this many rows (default 20, at most 1000)')
     .option('--query <query>', 'extra visibility query ANDed to the filters')
     .option('--wide', 'every column and full ids (the table may be wider)')
-    .addHelpText('after', `\nStates: ${EXPORT_STATES.join(', ')}`)
+    .addHelpText('after', `\n${wrapList('States (any case):', EXPORT_STATES)}`)
     .action(
       action(run, (cmd: Command) => {
         const { query, limit } = listQuery(cmd.opts<ListOptions>(), Date.now());
