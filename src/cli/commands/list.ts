@@ -148,11 +148,16 @@ async function listExports(
     out.line(`No exports match: ${o.query}`);
     return ExitCode.Ok;
   }
-  const now = Date.now();
+  exportsTable(rows, o.wide, Date.now()).forEach((l) => out.line(l));
+  return ExitCode.Ok;
+}
+
+/** The rows as a table: within the terminal's width, or with `wide` every column and full ids. */
+function exportsTable(rows: ListedExport[], wide: boolean, now: number): string[] {
   const took = (r: ListedExport) =>
     formatDuration((r.closeTime ? Date.parse(r.closeTime) : now) - Date.parse(r.startTime));
   const percent = (r: ListedExport) => (r.progressPercent === null ? '-' : `${r.progressPercent}%`);
-  if (o.wide) {
+  if (wide) {
     const columns = ['WORKFLOW ID', 'STATUS', 'STATE', 'PROGRESS', 'CLUSTER', 'EXPORT JOB', 'STARTED', 'DURATION'];
     const cells = rows.map((r) => [
       r.workflowId,
@@ -164,11 +169,10 @@ async function listExports(
       r.startTime.replace(/\.\d+Z$/, 'Z'),
       took(r),
     ]);
-    renderTable(
+    return renderTable(
       columns.map((header) => ({ header })),
       cells
-    ).lines.forEach((l) => out.line(l));
-    return ExitCode.Ok;
+    ).lines;
   }
   const columns: Column[] = [
     { header: 'WORKFLOW ID', flex: true, min: 20 },
@@ -190,7 +194,6 @@ async function listExports(
     took(r),
   ]);
   const table = renderTable(columns, cells, terminalWidth());
-  table.lines.forEach((l) => out.line(l));
-  if (table.truncated) out.line('(cut to fit: --wide for full ids and every column, --json for all fields)');
-  return ExitCode.Ok;
+  const note = '(cut to fit: --wide for full ids and every column, --json for all fields)';
+  return table.truncated ? [...table.lines, note] : table.lines;
 }

@@ -7,14 +7,11 @@ import { describeText } from './describe';
 import {
   addScheduleId,
   addSpecOptions,
-  catchupOption,
-  overlapOption,
   readTargets,
   refusedAsUsage,
   scheduleIdOf,
-  whenFromOptions,
+  specChanges,
   withOverrides,
-  zoneAndJitter,
   type SpecOptions,
 } from './options';
 
@@ -63,12 +60,9 @@ export function createRequest(
   o: CreateOptions
 ): Omit<CreateScheduledExportOptions, 'taskQueue'> & { scheduleId: string } {
   const scheduleId = scheduleIdOf('create', id, o.scheduleId);
-  const when = whenFromOptions(o);
+  const { when, timezone, jitterMs, ...policies } = specChanges(o);
   if (!when) throw new UsageError('schedule create: give --cron EXPR or --interval EVERY[/OFFSET]');
   if (o.targets === undefined) throw new UsageError('schedule create: --targets FILE is required');
-  const { timezone, jitterMs } = zoneAndJitter(o);
-  const overlap = overlapOption(o.overlap);
-  const catchupWindowMs = catchupOption(o.catchupWindow);
   return {
     scheduleId,
     spec: {
@@ -77,8 +71,7 @@ export function createRequest(
       ...(jitterMs !== undefined ? { jitter: jitterMs } : {}),
     },
     input: withOverrides(readTargets(o.targets), o),
-    ...(overlap !== undefined ? { overlap } : {}),
-    ...(catchupWindowMs !== undefined ? { catchupWindowMs } : {}),
+    ...policies,
     paused: o.paused === true,
     note: o.note,
     updateIfExists: o.updateIfExists === true,

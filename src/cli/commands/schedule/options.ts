@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import type { ScheduleSpec } from '@temporalio/client';
 import { InvalidScheduledExportInputError } from '../../../client/errors';
-import { MIN_CATCHUP_WINDOW_MS, OVERLAP_POLICIES, validated, type OverlapPolicy } from '../../../client/schedules';
+import {
+  MIN_CATCHUP_WINDOW_MS,
+  OVERLAP_POLICIES,
+  validated,
+  type OverlapPolicy,
+  type ScheduleChanges,
+} from '../../../client/schedules';
 import type { ScheduledExportInput } from '../../../shared/scheduled-export-contract';
 import { CliError, collect, durationFlag, ExitCode, UsageError } from '../../common';
 import { addPollingOptions, pollingFromOptions, type PollingOptions } from '../../polling-options';
@@ -146,11 +152,22 @@ export function catchupOption(v: string | undefined): number | undefined {
   return ms;
 }
 
-/** The spec fields besides when: `--time-zone` and `--jitter`, when given. */
-export function zoneAndJitter(o: SpecOptions): { timezone?: string; jitterMs?: number } {
+/**
+ * What `create` and `update` read alike, validated, with only the options given: when (`--cron`/`--interval`),
+ * `--time-zone`, `--jitter`, `--overlap` and `--catchup-window`. The targets file is read by each command.
+ */
+export function specChanges(
+  o: SpecOptions
+): Pick<ScheduleChanges, 'when' | 'timezone' | 'jitterMs' | 'overlap' | 'catchupWindowMs'> {
+  const when = whenFromOptions(o);
+  const overlap = overlapOption(o.overlap);
+  const catchupWindowMs = catchupOption(o.catchupWindow);
   return {
+    ...(when ? { when } : {}),
     ...(o.timeZone !== undefined ? { timezone: timeZoneOption(o.timeZone) } : {}),
     ...(o.jitter !== undefined ? { jitterMs: durationFlag('jitter', o.jitter) } : {}),
+    ...(overlap !== undefined ? { overlap } : {}),
+    ...(catchupWindowMs !== undefined ? { catchupWindowMs } : {}),
   };
 }
 

@@ -7,15 +7,12 @@ import { withClient } from '../../connect';
 import {
   addScheduleId,
   addSpecOptions,
-  catchupOption,
   concurrencyOption,
-  overlapOption,
   readTargets,
   refusedAsUsage,
   scheduleIdOf,
-  whenFromOptions,
+  specChanges,
   withOverrides,
-  zoneAndJitter,
   type SpecOptions,
 } from './options';
 
@@ -45,13 +42,7 @@ export function updateRequest(
   o: SpecOptions
 ): { scheduleId: string; changes: ScheduleChanges } {
   const scheduleId = scheduleIdOf('update', id, o.scheduleId);
-  const changes: ScheduleChanges = { ...zoneAndJitter(o) };
-  const when = whenFromOptions(o);
-  if (when) changes.when = when;
-  const overlap = overlapOption(o.overlap);
-  if (overlap) changes.overlap = overlap;
-  const catchup = catchupOption(o.catchupWindow);
-  if (catchup !== undefined) changes.catchupWindowMs = catchup;
+  const changes: ScheduleChanges = specChanges(o);
   if (o.targets !== undefined) changes.input = withOverrides(readTargets(o.targets), o);
   else {
     const concurrency = concurrencyOption(o.concurrency);
