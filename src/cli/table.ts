@@ -18,6 +18,24 @@ export function middleTruncate(text: string, width: number): string {
 }
 
 /**
+ * `values` with the start and the end that all of them share (cut at a "-") replaced by "…", so what tells
+ * them apart is left: `atlas-export-<group>-Cluster0-<snapshot>-<bucket>` becomes `…Cluster0-<snapshot>…`
+ * when the group and bucket are the same in every row. Fewer than two values are returned as they are.
+ */
+export function elideShared(values: readonly string[]): string[] {
+  if (values.length < 2) return [...values];
+  const shortest = Math.min(...values.map((v) => v.length));
+  let p = 0;
+  while (p < shortest && values.every((v) => v[p] === values[0]![p])) p++;
+  let q = 0;
+  while (q < shortest - p && values.every((v) => v[v.length - 1 - q] === values[0]![values[0]!.length - 1 - q])) q++;
+  const prefix = values[0]!.slice(0, p).lastIndexOf('-') + 1;
+  const tail = values[0]!.slice(values[0]!.length - q);
+  const suffix = tail.includes('-') ? tail.length - tail.indexOf('-') : 0;
+  return values.map((v) => `${prefix > 0 ? '…' : ''}${v.slice(prefix, v.length - suffix)}${suffix > 0 ? '…' : ''}`);
+}
+
+/**
  * The header and rows as aligned lines; with `width`, the flexible columns narrow (widest first) until each line
  * fits. `truncated` tells whether any cell was cut.
  */

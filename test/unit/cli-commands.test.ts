@@ -6,7 +6,7 @@ import { EXPORT_STATES, stateOption } from '../../src/cli/commands/list';
 import { ExitCode, UsageError } from '../../src/cli/common';
 import { reportOf } from '../../src/cli/errors';
 import { renderLine, type ProgressView } from '../../src/cli/progress-view';
-import { middleTruncate, renderTable } from '../../src/cli/table';
+import { elideShared, middleTruncate, renderTable } from '../../src/cli/table';
 import { main } from '../../src/starter';
 import { runCli } from '../helpers/run-cli';
 
@@ -144,6 +144,19 @@ describe('tables and the live line fit the terminal', () => {
     expect(lines[1]!.indexOf('InProgress')).toBe(lines[0]!.indexOf('STATE'));
     expect(lines[1]).toMatch(/^atlas-export-a+…c+ {2}InProgress {2}Cluster0$/);
     expect(renderTable([{ header: 'A', flex: true }], [[id]]).lines[1]).toBe(id);
+  });
+
+  it('gives way first to what all ids share, so the rows still differ', () => {
+    const id = (cluster: string, snapshot: string) =>
+      `atlas-export-${'a'.repeat(24)}-${cluster}-${snapshot}-${'b'.repeat(24)}`;
+    const ids = [id('Cluster0', 'c'.repeat(24)), id('Cluster0', 'd'.repeat(24)), id('analytics', 'c'.repeat(24))];
+    expect(elideShared(ids)).toEqual([
+      `…Cluster0-${'c'.repeat(24)}…`,
+      `…Cluster0-${'d'.repeat(24)}…`,
+      `…analytics-${'c'.repeat(24)}…`,
+    ]);
+    expect(elideShared(['key-1', 'key-2'])).toEqual(['…1', '…2']);
+    expect(elideShared([ids[0]!])).toEqual([ids[0]]);
   });
 
   const view: ProgressView = {

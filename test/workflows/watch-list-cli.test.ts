@@ -132,7 +132,7 @@ describe('starter list', () => {
     const failed = await runCli('src/starter.ts', ['list', '--state', 'failed', ...scope], env());
     expect(failed.code, failed.stderr).toBe(0);
     const lines = failed.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^WORKFLOW ID\s+STATE\s+PROGRESS\s+CLUSTER\s+STARTED\s+DURATION$/);
+    expect(lines[0]).toMatch(/^WORKFLOW ID\s+STATE\s+PROGRESS\s+STARTED\s+DURATION$/);
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
     const row = lines.find((l) => l.startsWith(bad.workflowId))!;
     expect(row.indexOf('Failed')).toBe(lines[0]!.indexOf('STATE'));

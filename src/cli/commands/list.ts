@@ -11,7 +11,7 @@ import { CliError, ExitCode, terminalWidth, UsageError, type Output } from '../c
 import { withClient } from '../connect';
 import { invalidArgumentDetail } from '../errors';
 import { formatDuration } from '../progress-view';
-import { renderTable, shortTime, wrapList, type Column } from '../table';
+import { elideShared, renderTable, shortTime, wrapList, type Column } from '../table';
 
 /** `list`: recent exports through a visibility query, as a table that fits the terminal (or JSON). */
 
@@ -174,26 +174,23 @@ function exportsTable(rows: ListedExport[], wide: boolean, now: number): string[
       cells
     ).lines;
   }
+  // The cluster is part of the default workflow id; --wide has it as a column.
   const columns: Column[] = [
     { header: 'WORKFLOW ID', flex: true, min: 20 },
     { header: 'STATE', flex: true },
     { header: 'PROGRESS' },
-    { header: 'CLUSTER', flex: true },
     { header: 'STARTED' },
     { header: 'DURATION' },
   ];
   // The workflow's own status only where it says more than the state (terminated, cancelled, timed out).
   const stateOf = (r: ListedExport) =>
     ['RUNNING', 'COMPLETED', 'FAILED'].includes(r.status) ? (r.state ?? r.status) : r.status;
-  const cells = rows.map((r) => [
-    r.workflowId,
-    stateOf(r),
-    percent(r),
-    r.clusterName ?? '-',
-    shortTime(r.startTime),
-    took(r),
-  ]);
-  const table = renderTable(columns, cells, terminalWidth());
-  const note = '(cut to fit: --wide for full ids and every column, --json for all fields)';
-  return table.truncated ? [...table.lines, note] : table.lines;
+  const cellsWith = (ids: string[]) =>
+    rows.map((r, i) => [ids[i]!, stateOf(r), percent(r), shortTime(r.startTime), took(r)]);
+  const ids = rows.map((r) => r.workflowId);
+  let table = renderTable(columns, cellsWith(ids), terminalWidth());
+  if (!table.truncated) return table.lines;
+  // Too wide: what all ids share (atlas-export-<group>-, -<bucket>) gives way first, so the rows differ.
+  table = renderTable(columns, cellsWith(elideShared(ids)), terminalWidth());
+  return [...table.lines, '(ids shortened: --wide for full ids and every column, --json for all fields)'];
 }
