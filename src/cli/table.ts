@@ -5,6 +5,8 @@ export interface Column {
   /** May be narrowed to fit the width (its cells are then cut in the middle); at least `min` (default 12). */
   flex?: boolean;
   min?: number;
+  /** Flexible columns of a lower rank narrow first (default 0); within a rank, the widest. */
+  rank?: number;
 }
 
 const GAP = '  ';
@@ -36,8 +38,8 @@ export function elideShared(values: readonly string[]): string[] {
 }
 
 /**
- * The header and rows as aligned lines; with `width`, the flexible columns narrow (widest first) until each line
- * fits. `truncated` tells whether any cell was cut.
+ * The header and rows as aligned lines; with `width`, the flexible columns narrow (by rank, then widest first)
+ * until each line fits. `truncated` tells whether any cell was cut.
  */
 export function renderTable(
   columns: readonly Column[],
@@ -48,9 +50,12 @@ export function renderTable(
   const total = () => widths.reduce((a, b) => a + b, 0) + GAP.length * (columns.length - 1);
   while (width !== undefined && total() > width) {
     let widest = -1;
+    const rank = (i: number) => columns[i]!.rank ?? 0;
     columns.forEach((c, i) => {
       const floor = Math.max(c.min ?? 12, c.header.length);
-      if (c.flex && widths[i]! > floor && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (!c.flex || widths[i]! <= floor) return;
+      if (widest < 0 || rank(i) < rank(widest) || (rank(i) === rank(widest) && widths[i]! > widths[widest]!))
+        widest = i;
     });
     if (widest < 0) break;
     widths[widest] = widths[widest]! - 1;

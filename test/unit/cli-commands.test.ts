@@ -146,6 +146,19 @@ describe('tables and the live line fit the terminal', () => {
     expect(renderTable([{ header: 'A', flex: true }], [[id]]).lines[1]).toBe(id);
   });
 
+  it('narrows the lower-ranked flexible column first (a note before a schedule id)', () => {
+    const { lines } = renderTable(
+      [
+        { header: 'SCHEDULE ID', flex: true, min: 16, rank: 2 },
+        { header: 'NOTE', flex: true, min: 4 },
+      ],
+      [['nightly-fleet-europe-west', 'paused for the migration of the analytics cluster']],
+      50
+    );
+    expect(lines[1]).toMatch(/^nightly-fleet-europe-west {2}paused for.*cluster$/);
+    expect(lines[1]!.length).toBe(50);
+  });
+
   it('gives way first to what all ids share, so the rows still differ', () => {
     const id = (cluster: string, snapshot: string) =>
       `atlas-export-${'a'.repeat(24)}-${cluster}-${snapshot}-${'b'.repeat(24)}`;

@@ -28,8 +28,8 @@ export function listCommand(run: CliRun): Command {
 
 function table(rows: ListedSchedule[], wide: boolean): string[] {
   const columns: Column[] = [
-    { header: 'SCHEDULE ID', flex: true, min: 16 },
-    { header: 'WORKFLOW', flex: true },
+    { header: 'SCHEDULE ID', flex: true, min: 16, rank: 2 },
+    { header: 'WORKFLOW', flex: true, rank: 1 },
     { header: 'STATE' },
     { header: 'NEXT RUN' },
     ...(wide ? [{ header: 'LAST RUN' }] : [{ header: 'NOTE', flex: true, min: 4 }]),
