@@ -14,7 +14,8 @@ import { ExitCode, PROGRAM_NAME, UsageError } from './common';
 
 /**
  * The starter CLI: one commander command per file under `commands/`, each declaring its own options. Commander
- * parses; every parse error becomes one `UsageError` line naming the flag, with where to get the command's help.
+ * parses; every parse error becomes a `UsageError`: one line naming the flag (or argument, or command), and one
+ * saying where to get the command's help; never the whole usage.
  */
 
 const EPILOG = `
