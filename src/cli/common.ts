@@ -1,5 +1,8 @@
 import { durationSchema } from '../shared/durations';
 
+/** The CLI's name in help and messages (`npm run starter -- <command>`). */
+export const PROGRAM_NAME = 'starter';
+
 /** Exit codes scripts can rely on. */
 export const ExitCode = {
   Ok: 0,
@@ -35,16 +38,15 @@ export class CliError extends Error {
   }
 }
 
-export type FlagValues = Record<string, string | boolean | string[] | undefined>;
-
-export function stringFlag(values: FlagValues, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === 'string' ? v : undefined;
+/** Commander's collector for a repeatable option: each use appends its value. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
-export function listFlag(values: FlagValues, name: string): string[] {
-  const v = values[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+/** Columns of the terminal stdout writes to (80 when it is no terminal or does not say). */
+export function terminalWidth(): number {
+  const columns = process.stdout.columns;
+  return typeof columns === 'number' && columns > 0 ? columns : 80;
 }
 
 /** A duration flag (`30s`, `5m`, `2h` or milliseconds), in milliseconds. */

@@ -70,21 +70,51 @@ export function viewKey(v: ProgressView): string {
   ].join('|');
 }
 
-/** One line: bar, counts, state, elapsed time and the next poll. */
-export function renderLine(v: ProgressView, nowMs: number, withBar: boolean): string {
+/** Time since the export started, to its close or to `nowMs`. */
+export function elapsedMs(v: ProgressView, nowMs: number): number {
+  return (v.closedAtMs ?? nowMs) - v.startedAtMs;
+}
+
+export interface LineOptions {
+  /** Draw a progress bar (in a terminal). */
+  bar: boolean;
+  /** Columns the line must fit in; it then never wraps (no stale rows when it is redrawn). Default: no limit. */
+  width?: number;
+  /** Elapsed time to show instead of `elapsedMs(v, nowMs)` (watch keeps it from going backwards). */
+  elapsedMs?: number;
+}
+
+const MIN_BAR = 10;
+const MAX_BAR = 24;
+
+/**
+ * One line: bar, state, counts, elapsed time, job, reads and the next poll. With a width it never wraps: the
+ * job goes first, then the read count, then the bar narrows, then the next poll; what is left is cut with "…".
+ */
+export function renderLine(v: ProgressView, nowMs: number, o: LineOptions): string {
   const count = collectionCount(v) ?? (v.progressPercent !== null ? `${v.progressPercent}%` : null);
-  const elapsed = formatDuration((v.closedAtMs ?? nowMs) - v.startedAtMs);
+  const elapsed = formatDuration(o.elapsedMs ?? elapsedMs(v, nowMs));
   const [done, total] =
     v.totalCollections !== null ? [v.exportedCollections, v.totalCollections] : [v.progressPercent, 100];
-  const parts = [
-    ...(withBar ? [progressBar(done, total)] : []),
-    stateOf(v),
-    count ?? 'no count yet',
-    `elapsed ${elapsed}`,
-    ...(v.exportJobId ? [`job ${v.exportJobId}`] : []),
-    ...(v.polls ? [`${v.polls} status reads`] : []),
-  ];
   const next = nextPoll(v, nowMs);
-  if (next) parts.push(next);
-  return parts.join('  ');
+  const essential = [stateOf(v), count ?? 'no count yet', `elapsed ${elapsed}`];
+  const job = v.exportJobId ? [`job ${v.exportJobId}`] : [];
+  const reads = v.polls ? [`${v.polls} status reads`] : [];
+  const tail = next ? [next] : [];
+  const line = (barWidth: number, optional: string[]) =>
+    [...(o.bar ? [progressBar(done, total, barWidth)] : []), ...essential, ...optional].join('  ');
+  if (o.width === undefined) return line(MAX_BAR, [...job, ...reads, ...tail]);
+  // One column spare: a line exactly as wide as the terminal leaves the cursor past its edge on some terminals.
+  const room = Math.max(1, o.width - 1);
+  // Shown in this order; the job goes first, then the read count, then the bar narrows, then the next poll.
+  const bars = o.bar ? Array.from({ length: MAX_BAR - MIN_BAR + 1 }, (_, i) => MAX_BAR - i) : [MAX_BAR];
+  const candidates: [number, string[]][] = [
+    [MAX_BAR, [...job, ...reads, ...tail]],
+    [MAX_BAR, [...reads, ...tail]],
+    ...bars.map((bar): [number, string[]] => [bar, tail]),
+    ...bars.map((bar): [number, string[]] => [bar, []]),
+  ];
+  const fit = candidates.find(([bar, optional]) => line(bar, optional).length <= room);
+  if (fit) return line(...fit);
+  return `${line(MIN_BAR, []).slice(0, room - 1)}…`;
 }

@@ -34,3 +34,36 @@ export class ExportWorkflowError extends Error {
     this.completion = args.completion;
   }
 }
+
+/** `createScheduledExport` for a schedule id that exists, without `updateIfExists`; nothing was changed. */
+export class ScheduleExistsError extends Error {
+  override readonly name = 'ScheduleExistsError';
+  constructor(readonly scheduleId: string) {
+    super(`Schedule ${scheduleId} already exists; nothing was changed`);
+  }
+}
+
+/** A schedule that runs some other workflow than `scheduledExport`, or has no input to change; nothing was changed. */
+export class NotAScheduledExportError extends Error {
+  override readonly name = 'NotAScheduledExportError';
+}
+
+/** A scheduled export's input (targets file merged with overrides) failed its schema; nothing was changed. */
+export class InvalidScheduledExportInputError extends Error {
+  override readonly name = 'InvalidScheduledExportInputError';
+}
+
+/**
+ * The workflow id names a workflow of another type than the call expects, e.g. a scheduled run's id given to
+ * `waitForExport`, or an export's id given to `getScheduledRunReport`.
+ */
+export class WrongWorkflowTypeError extends Error {
+  override readonly name = 'WrongWorkflowTypeError';
+  constructor(
+    readonly workflowId: string,
+    readonly expectedType: string,
+    readonly actualType: string
+  ) {
+    super(`${workflowId} is a ${actualType} workflow, not ${expectedType}`);
+  }
+}

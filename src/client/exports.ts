@@ -5,6 +5,7 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   type Client,
+  type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import {
   DEFAULT_TASK_QUEUE,
@@ -18,7 +19,7 @@ import {
 import { completionFromFailure, summarizeFailure } from '../shared/failure-summary';
 import { businessKeyWorkflowId, exportWorkflowId } from '../shared/workflow-ids';
 import { exportStaticDetails, exportStaticSummary } from '../shared/ui-text';
-import { ExportWorkflowError, InvalidExportInputError } from './errors';
+import { ExportWorkflowError, InvalidExportInputError, WrongWorkflowTypeError } from './errors';
 
 /** Memo key holding the token of the start request that created a run (how `started` is known). */
 export const START_TOKEN_MEMO_KEY = 'atlasExportStartToken';
@@ -84,6 +85,18 @@ export async function startExport(
     const description = await client.workflow.getHandle(workflowId).describe();
     return { workflowId, runId: description.runId, started: false };
   }
+}
+
+/**
+ * Describes an export workflow; throws `WrongWorkflowTypeError` when the id names another workflow (a scheduled
+ * run's id, say), and `WorkflowNotFoundError` when it names none.
+ */
+export async function describeExport(client: Client, workflowId: string): Promise<WorkflowExecutionDescription> {
+  const description = await client.workflow.getHandle(workflowId).describe();
+  if (description.type !== EXPORT_SNAPSHOT_WORKFLOW) {
+    throw new WrongWorkflowTypeError(workflowId, EXPORT_SNAPSHOT_WORKFLOW, description.type);
+  }
+  return description;
 }
 
 /** The live `progress` query of an export workflow. */

@@ -3,6 +3,7 @@
  * contract only: no worker, workflow or Atlas code, and no credentials.
  */
 export {
+  describeExport,
   exportAndWait,
   getExportProgress,
   START_TOKEN_MEMO_KEY,
@@ -11,10 +12,34 @@ export {
   type StartedExport,
   type StartExportOptions,
 } from './exports';
-export { ExportWorkflowError, InvalidExportInputError } from './errors';
+export {
+  ExportWorkflowError,
+  InvalidExportInputError,
+  InvalidScheduledExportInputError,
+  NotAScheduledExportError,
+  ScheduleExistsError,
+  WrongWorkflowTypeError,
+} from './errors';
 /** Payload encryption: pass `dataConverter: payloadDataConverter(keys)` to `new Client`, with the workers' keys. */
 export { KeyRing, PayloadDecryptionError, payloadDataConverter } from '../codec';
-export { getScheduledExportSummary } from './scheduled';
+export { getScheduledExportSummary, getScheduledRunReport, type ScheduledRunReport } from './scheduled';
+export {
+  calendarText,
+  createScheduledExport,
+  DEFAULT_CATCHUP_WINDOW_MS,
+  DEFAULT_OVERLAP,
+  listScheduledExports,
+  OVERLAP_POLICIES,
+  scheduledExportAction,
+  scheduleView,
+  triggerScheduledExport,
+  updateScheduledExport,
+  type CreateScheduledExportOptions,
+  type ListedSchedule,
+  type OverlapPolicy,
+  type ScheduleChanges,
+  type ScheduleView,
+} from './schedules';
 export {
   DEFAULT_TASK_QUEUE,
   EXPORT_COMPLETED_SIGNAL,

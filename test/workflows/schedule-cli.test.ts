@@ -200,6 +200,27 @@ describe('starter schedule', () => {
     await handle.result().catch(() => undefined);
     const r = await cli('summary', handle.workflowId, '--json');
     expect(r.code).toBe(1);
+
+    // A scheduled run's id where an export's is expected is named as such (exit 2), not "Export undefined".
+    for (const command of ['result', 'watch', 'progress']) {
+      const wrong = await cli(command, handle.workflowId);
+      expect(wrong.code, `${command}: ${wrong.stderr}`).toBe(2);
+      expect(wrong.stdout).toBe('');
+      expect(wrong.stderr).toBe(
+        `${handle.workflowId} is a scheduled run (scheduledExport), not an export; try 'starter summary ${handle.workflowId}'\n`
+      );
+    }
+  });
+
+  it("summary given an export's id says so with exit 2, not 69", async () => {
+    const exportRun = await suite.h.start(suite.h.input({ snapshotId: suite.h.freshSnapshot() }));
+    await exportRun.result();
+    const r = await cli('summary', exportRun.workflowId, '--json');
+    expect(r.code).toBe(2);
+    expect(json<{ error: { kind: string; message: string } }>(r.stdout).error).toEqual({
+      kind: 'wrong-workflow-type',
+      message: `${exportRun.workflowId} is an export (exportSnapshot), not a scheduled run; try 'starter result ${exportRun.workflowId}' (or watch, progress)`,
+    });
   });
 
   it('refuses a bad targets file or spec with exit 2, naming the file, line and field, and creates nothing', async () => {

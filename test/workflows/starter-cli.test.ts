@@ -143,19 +143,48 @@ describe('starter CLI', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'error', error: { kind: 'not-found' } });
   });
 
-  it('reads the progress of a running export', async () => {
+  it('reads the progress of a running export (-o json), started with the Atlas CLI form of --custom-data', async () => {
     const snapshotId = suite.h.freshSnapshot();
     suite.atlas.sim.setExportPlan({ queuedMs: 60_000, inProgressMs: 30 * 3600_000 }, { snapshotId });
     const workflowId = uniqueId('cli');
-    expect((await runCli('src/starter.ts', exportArgs(snapshotId, ['--workflow-id', workflowId]), env())).code).toBe(0);
+    const labels = ['--custom-data', 'team=data,ticket=OPS-1'];
+    const started = await runCli(
+      'src/starter.ts',
+      exportArgs(snapshotId, ['--workflow-id', workflowId, ...labels]),
+      env()
+    );
+    expect(started.code, started.stderr).toBe(0);
     let progress: { phase?: string; exportJobId?: string | null } = {};
     for (let i = 0; i < 50 && progress.phase !== 'polling'; i++) {
-      const r = await runCli('src/starter.ts', ['progress', workflowId, '--json'], env());
+      const r = await runCli('src/starter.ts', ['progress', workflowId, '-o', 'json'], env());
       if (r.code === 0) progress = JSON.parse(r.stdout) as typeof progress;
       else await new Promise((res) => setTimeout(res, 200));
     }
     expect(progress.phase).toBe('polling');
     expect(progress.exportJobId).toMatch(/^[a-f0-9]{24}$/);
+    const job = suite.atlas.sim.exportJobs().find((j) => j.snapshotId === snapshotId);
+    expect(job?.customData).toEqual(
+      expect.arrayContaining([
+        { key: 'team', value: 'data' },
+        { key: 'ticket', value: 'OPS-1' },
+      ])
+    );
     await suite.temporal.client.workflow.getHandle(workflowId).terminate('test done');
+  });
+
+  it('progress of an export that failed says how it ended and exits 1, not "done: no job yet" and 0', async () => {
+    const workflowId = uniqueId('cli-missing-snapshot');
+    const missing = 'f'.repeat(24);
+    await runCli(
+      'src/starter.ts',
+      exportArgs(missing, ['--workflow-id', workflowId, '--wait', '--progress-interval', '0']),
+      env()
+    );
+    const r = await runCli('src/starter.ts', ['progress', workflowId], env());
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).not.toContain('no job yet');
+    expect(r.stdout).toMatch(
+      new RegExp(`^${workflowId} is closed \\(FAILED\\): Export failed \\(SNAPSHOT_NOT_FOUND\\)`)
+    );
   });
 });

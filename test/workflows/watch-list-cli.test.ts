@@ -62,6 +62,11 @@ describe('starter watch', () => {
     expect(r.output).toMatch(/\[#{24}\] {2}Successful {2}8\/8 collections/);
     // One redrawn frame (between two erase sequences) carries bar, state, count, elapsed and the next read.
     const frames = r.output.split('\r\x1b[2K');
+    // Each frame fits the 80-column terminal (it never wraps, so no stale rows), and elapsed never goes back.
+    for (const f of frames) expect(f.split('\n')[0]!.length, f).toBeLessThan(80);
+    const elapsed = frames.flatMap((f) => [...f.matchAll(/elapsed (\d+)s/g)].map((m) => Number(m[1])));
+    expect(elapsed.length).toBeGreaterThan(3);
+    expect(elapsed).toEqual([...elapsed].sort((a, b) => a - b));
     const live = /^\[[#.]*\] {2}InProgress {2}\d\/8 collections {2}elapsed \d+s[^\r\n]*(next poll in \d+s|polling)$/;
     expect(frames.some((f) => live.test(f))).toBe(true);
     expect(r.output).toMatch(/Export [0-9a-f]{24} Successful: 8\/8 collections/);
@@ -122,16 +127,28 @@ describe('starter list', () => {
     });
     expect(listed!.exports.find((e) => e.workflowId === bad.workflowId)).toMatchObject({ state: 'Failed' });
 
-    const failed = await runCli(
-      'src/starter.ts',
-      ['list', '--state', 'Failed', '--since', '1h', '--query', `TaskQueue = '${suite.h.taskQueue}'`],
-      env()
-    );
-    expect(failed.code).toBe(0);
-    expect(failed.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+STATUS\s+STATE\s+PROGRESS\s+CLUSTER/);
-    expect(failed.stdout).toContain(bad.workflowId);
+    // --state in any case; a table with headers and aligned columns within 80 columns.
+    const scope = ['--since', '1h', '--query', `TaskQueue = '${suite.h.taskQueue}'`];
+    const failed = await runCli('src/starter.ts', ['list', '--state', 'failed', ...scope], env());
+    expect(failed.code, failed.stderr).toBe(0);
+    const lines = failed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^WORKFLOW ID\s+STATE\s+PROGRESS\s+STARTED\s+DURATION$/);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+    const row = lines.find((l) => l.startsWith(bad.workflowId))!;
+    expect(row.indexOf('Failed')).toBe(lines[0]!.indexOf('STATE'));
     expect(failed.stdout).not.toContain(ok.workflowId);
+    // --wide: every column, full ids.
+    const wide = await runCli('src/starter.ts', ['list', '--state', 'FAILED', '--wide', ...scope], env());
+    expect(wide.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+STATUS\s+STATE\s+PROGRESS\s+CLUSTER\s+EXPORT JOB/);
+    expect(wide.stdout).toContain(bad.workflowId);
   }, 90_000);
+
+  it("shows Temporal's reason for a query it refuses, with exit 2", async () => {
+    const r = await runCli('src/starter.ts', ['list', '--query', 'NoSuchAttribute = 1'], env());
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^Temporal refused the query: .*NoSuchAttribute/);
+    expect(r.stderr).not.toContain('Failed to list workflows');
+  });
 
   it('rejects bad filters with exit 2 naming the flag, before connecting', async () => {
     const r = await runCli('src/starter.ts', ['list', '--group-id', 'nope', '--limit', '0'], {

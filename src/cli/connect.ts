@@ -1,0 +1,17 @@
+import type { Client } from '@temporalio/client';
+import { parseTemporalConfig } from '../config';
+import { connectClient } from '../temporal/connection';
+
+/**
+ * The one place the CLI obtains its Temporal connection: from the environment (`TEMPORAL_ADDRESS`, …), closed
+ * when `fn` ends. Commands validate every argument before calling it, so a bad flag never waits on a connection.
+ */
+export async function withClient<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
+  const config = parseTemporalConfig(process.env);
+  const client = await connectClient(config);
+  try {
+    return await fn(client, config.taskQueue);
+  } finally {
+    await client.connection.close();
+  }
+}
