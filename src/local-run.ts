@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { output } from './cli/common';
-import { commandWatch } from './cli/watch-commands';
+import { commandWatch } from './cli/commands/watch';
 import { startExport } from './client/exports';
 import { ConfigError } from './config';
 import { DEMO_SCHEDULE_ID, deleteDemoSchedule, upsertDemoSchedule } from './dev/demo-schedule';

@@ -10,6 +10,8 @@ export interface PollingOptions {
   pollMax?: string;
   pollBackoff?: string;
   timeout?: string;
+  reportInterval?: string;
+  timeScale?: string;
 }
 
 export function addPollingOptions(command: Command): Command {
@@ -20,14 +22,15 @@ export function addPollingOptions(command: Command): Command {
     .option('--poll-initial <duration>', 'fixed, exponential: first poll after creating the job')
     .option('--poll-max <duration>', 'adaptive, exponential: longest wait between reads')
     .option('--poll-backoff <number>', 'exponential: backoff coefficient (e.g. 1.5)')
-    .option('--timeout <duration>', 'stop waiting after this long (e.g. 48h)');
+    .option('--timeout <duration>', 'stop waiting after this long (e.g. 48h)')
+    .option('--report-interval <duration>', 'update the UI and progress this often (5m)')
+    .option('--time-scale <number>', "simulator only: Atlas's clock runs N times ours");
 }
 
 /** `polling` input from the `--poll-*` options and `--timeout` (only those given). */
 export function pollingFromOptions(o: PollingOptions): Record<string, string | number> {
-  const backoff = o.pollBackoff;
-  if (backoff !== undefined && !/^\d+(\.\d+)?$/.test(backoff))
-    throw new UsageError(`--poll-backoff "${backoff}": expected a number`);
+  const backoff = numberOption('--poll-backoff', o.pollBackoff);
+  const timeScale = numberOption('--time-scale', o.timeScale);
   return Object.fromEntries(
     Object.entries({
       mode: o.pollMode,
@@ -35,8 +38,16 @@ export function pollingFromOptions(o: PollingOptions): Record<string, string | n
       interval: o.pollInterval,
       initialInterval: o.pollInitial,
       maximumInterval: o.pollMax,
-      backoffCoefficient: backoff === undefined ? undefined : Number(backoff),
+      backoffCoefficient: backoff,
       timeout: o.timeout,
+      reportInterval: o.reportInterval,
+      timeScale,
     }).filter((e): e is [string, string | number] => e[1] !== undefined)
   );
+}
+
+function numberOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`${flag} "${value}": expected a number`);
+  return Number(value);
 }

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { scheduledExportAction } from '../cli/schedule-commands';
+import { scheduledExportAction } from '../client/schedules';
 import type { ExportSnapshotInput } from '../shared/export-contract';
 import type { ScheduledExportInput } from '../shared/scheduled-export-contract';
 

@@ -37,10 +37,9 @@ export function stackSummary(stack: LocalStack): string[] {
 }
 
 /**
- * A CLI command that exports `ids` on this stack, reading as often as the stack's own exports do. The CLI has
- * no flag for the polling input's `timeScale`, so a fixed interval stands in for it: one simulated minute in
- * real time (at least 1 s, the CLI's floor), which follows a simulated export about as closely as the stack's
- * own time-scaled cadence does. Against real Atlas (no time scale) the default cadence is the stack's.
+ * A CLI command that exports `ids` on this stack with the stack's own polling: the simulator's time scale and a
+ * progress report every simulated minute (at least 1 s). Against real Atlas (no time scale) the defaults are the
+ * stack's.
  */
 export function anotherExportCommand(
   ids: ExportIds,
@@ -60,14 +59,15 @@ export function anotherExportCommand(
   ];
   if (stack.timeScale !== 1) {
     const interval = `${Math.max(1, Math.round(60 / stack.timeScale))}s`;
-    flags.push(['--poll-mode', 'fixed'], ['--poll-interval', interval], ['--wait'], ['--progress-interval', interval]);
+    flags.push(['--time-scale', String(stack.timeScale)], ['--report-interval', interval], ['--wait']);
+    flags.push(['--progress-interval', interval]);
   } else {
     flags.push(['--wait']);
   }
   // Shell lines continued with a backslash, each within 80 columns: copied together, they are one command.
   const rows = [
     `${env.join(' ')} npm run starter -- export`,
-    ...[flags.slice(0, 2), flags.slice(2, 4), flags.slice(4)]
+    ...[flags.slice(0, 2), flags.slice(2, 4), flags.slice(4, 7), flags.slice(7)]
       .filter((row) => row.length > 0)
       .map((row) => row.map(([flag, value]) => (value === undefined ? flag : `${flag} ${value}`)).join(' ')),
   ];

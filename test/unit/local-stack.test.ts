@@ -12,7 +12,7 @@ const ids = {
 const stack = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'atlas-exports', timeScale: 60 };
 
 describe("the local stack's command for another export", () => {
-  it('reads once a simulated minute on a time-scaled simulator, in lines of at most 80 columns', () => {
+  it("carries the stack's time scale and reports once a simulated minute, in lines of at most 80 columns", () => {
     const lines = anotherExportCommand(ids, stack);
     expect(lines.every((line) => line.length <= 80)).toBe(true);
     expect(lines.slice(0, -1).every((line) => line.endsWith(' \\'))).toBe(true);
@@ -24,9 +24,11 @@ describe("the local stack's command for another export", () => {
     ).toBe(
       `TEMPORAL_ADDRESS=127.0.0.1:7233 npm run starter -- export --group-id ${ids.groupId} --cluster Cluster0 ` +
         `--snapshot-id ${ids.snapshotId} --bucket-id ${ids.exportBucketId} ` +
-        '--poll-mode fixed --poll-interval 1s --wait --progress-interval 1s'
+        '--time-scale 60 --report-interval 1s --wait --progress-interval 1s'
     );
-    expect(anotherExportCommand(ids, { ...stack, timeScale: 6 }).join(' ')).toContain('--poll-interval 10s');
+    expect(anotherExportCommand(ids, { ...stack, timeScale: 6 }).join(' ')).toContain(
+      '--time-scale 6 --report-interval 10s'
+    );
   });
 
   it('keeps the default cadence against real Atlas, and names a namespace and task queue that are not the default', () => {
@@ -36,7 +38,7 @@ describe("the local stack's command for another export", () => {
     expect(command).toMatch(
       /^ {2}TEMPORAL_ADDRESS=127\.0\.0\.1:7233 TEMPORAL_NAMESPACE=exports TEMPORAL_TASK_QUEUE=q1 /
     );
-    expect(command).not.toContain('--poll');
+    expect(command).not.toContain('--time-scale');
     expect(command).toMatch(/--wait$/);
   });
 });

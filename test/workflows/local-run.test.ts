@@ -99,7 +99,8 @@ describe('local run (npm start)', () => {
     expect(command!.split('\n').every((line) => line.length <= 80)).toBe(true);
     expect(command!.replace(/\s*\\\n\s*/g, ' ').trim()).toBe(
       `TEMPORAL_ADDRESS=127.0.0.1:${port} npm run starter -- export --group-id ${groupId} --cluster Cluster0 ` +
-        `--snapshot-id ${older} --bucket-id ${bucketId} --poll-mode fixed --poll-interval 1s --wait --progress-interval 1s`
+        `--snapshot-id ${older} --bucket-id ${bucketId} --time-scale 120 --report-interval 1s --wait ` +
+        '--progress-interval 1s'
     );
     // Copied as printed into a shell, it exports that snapshot on this stack.
     const another = spawn('bash', ['-c', command!], {
