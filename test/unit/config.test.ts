@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  hasAtlasCredentials,
   parseAtlasConfig,
   parseTemporalConfig,
   parseWorkerConfig,
@@ -114,6 +115,33 @@ describe('Atlas config', () => {
     expect(configError(() => parseAtlasConfig(env))).toContain('must use https');
     expect(parseAtlasConfig({ ...env, ATLAS_ALLOW_INSECURE_HTTP: 'true' }).baseUrl).toBe('http://atlas-simulator:8090');
     expect(parseAtlasConfig({ ...env, ATLAS_BASE_URL: 'http://127.0.0.1:8089' }).baseUrl).toBe('http://127.0.0.1:8089');
+  });
+
+  it("falls back to the Atlas CLI's variable names, never mixing them with ours", () => {
+    expect(
+      parseAtlasConfig({ MONGODB_ATLAS_CLIENT_ID: 'mdb_sa_id_cli', MONGODB_ATLAS_CLIENT_SECRET: SECRET }).credentials
+    ).toEqual({ mode: 'service-account', clientId: 'mdb_sa_id_cli', clientSecret: SECRET });
+    expect(
+      parseAtlasConfig({ MONGODB_ATLAS_PUBLIC_API_KEY: 'pub-cli', MONGODB_ATLAS_PRIVATE_API_KEY: SECRET }).credentials
+    ).toEqual({ mode: 'api-key', publicKey: 'pub-cli', privateKey: SECRET });
+    // Ours win when both are set, even when the two name different kinds of credentials.
+    const both = parseAtlasConfig({
+      ATLAS_PUBLIC_KEY: 'pub',
+      ATLAS_PRIVATE_KEY: SECRET,
+      MONGODB_ATLAS_CLIENT_ID: 'cli-id',
+      MONGODB_ATLAS_CLIENT_SECRET: 'cli-secret-value',
+    });
+    expect(both.credentials).toEqual({ mode: 'api-key', publicKey: 'pub', privateKey: SECRET });
+    // A half-set pair of ours is reported, not completed from the Atlas CLI's names.
+    expect(
+      configError(() => parseAtlasConfig({ ATLAS_CLIENT_ID: 'x', MONGODB_ATLAS_CLIENT_SECRET: SECRET }))
+    ).toContain('env.ATLAS_CLIENT_SECRET is missing');
+    // Messages name the variables in use.
+    expect(configError(() => parseAtlasConfig({ MONGODB_ATLAS_PRIVATE_API_KEY: SECRET }))).toContain(
+      'env.MONGODB_ATLAS_PUBLIC_API_KEY is missing'
+    );
+    expect(hasAtlasCredentials({ MONGODB_ATLAS_CLIENT_ID: 'x' })).toBe(true);
+    expect(hasAtlasCredentials({ MONGODB_ATLAS_CLIENT_ID: ' ' })).toBe(false);
   });
 
   it('treats blank variables as unset', () => {
