@@ -90,6 +90,12 @@ function readCredentials(env: NodeJS.ProcessEnv): AtlasCredentials {
   );
 }
 
+/** Every variable Atlas is configured by, ours and the Atlas CLI's. */
+export const ATLAS_VARIABLES: readonly string[] = [
+  ...Object.keys(atlasEnvSchema.shape),
+  ...FIELDS.flatMap((f) => CREDENTIAL_VARIABLES[f]),
+];
+
 export function parseAtlasConfig(env: NodeJS.ProcessEnv): AtlasConfig {
   const e = parseEnv(atlasEnvSchema, env);
   const url = new URL(e.ATLAS_BASE_URL);

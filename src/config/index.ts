@@ -7,5 +7,11 @@ export { hasAtlasCredentials, parseAtlasConfig, type AtlasConfig } from './atlas
 export { ConfigError } from './errors';
 export { parsePayloadEncryption } from './payload-encryption';
 export { parseTemporalConfig, type TemporalConfig } from './temporal';
-export { configSecrets, parseWorkerConfig, redactedWorkerConfig, type WorkerConfig } from './worker';
+export {
+  configSecrets,
+  parseWorkerConfig,
+  redactedWorkerConfig,
+  WORKER_CONFIG_VARIABLES,
+  type WorkerConfig,
+} from './worker';
 export { DEFAULT_STARTUP_RETRY_TIMEOUT_MS, WORKER_SETTINGS, type WorkerSettings } from './worker-settings';

@@ -38,6 +38,9 @@ const keyFileJsonSchema = z.strictObject({
   keys: z.array(z.unknown()).min(1, 'must list at least one key'),
 });
 
+/** Every variable of payload encryption. */
+export const PAYLOAD_ENCRYPTION_VARIABLES: readonly string[] = Object.keys(payloadEncryptionEnvSchema.shape);
+
 /** Entries `id:base64key`; `where(i)` names entry i in messages (e.g. `env.PAYLOAD_ENCRYPTION_KEYS[0]`). */
 function parseKeyEntries(entries: unknown[], where: (i: number) => string): [string, Buffer][] {
   const problems: string[] = [];

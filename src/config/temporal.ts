@@ -28,6 +28,22 @@ export interface TemporalConfig {
   payloadEncryption: KeyRing | undefined;
 }
 
+/** Every variable of the connection: those envconfig reads (as the CLI does) and ours; plus `TEMPORAL_GRPC_META_*`. */
+export const TEMPORAL_VARIABLES = [
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  ...['CLIENT_CERT', 'CLIENT_KEY', 'SERVER_CA_CERT'].flatMap((f) => [
+    `TEMPORAL_TLS_${f}_PATH`,
+    `TEMPORAL_TLS_${f}_DATA`,
+  ]),
+  'TEMPORAL_TLS_SERVER_NAME',
+] as const;
+
 const ADDRESS = /^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
 const ADDRESS_HINT = 'must be host:port, e.g. localhost:7233';
 

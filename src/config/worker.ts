@@ -1,12 +1,21 @@
-import { parseAtlasConfig, type AtlasConfig } from './atlas';
-import { parseTemporalConfig, type TemporalConfig } from './temporal';
-import { parseWorkerSettings, workerSettingsView, type WorkerSettings } from './worker-settings';
+import { ATLAS_VARIABLES, parseAtlasConfig, type AtlasConfig } from './atlas';
+import { PAYLOAD_ENCRYPTION_VARIABLES } from './payload-encryption';
+import { parseTemporalConfig, TEMPORAL_VARIABLES, type TemporalConfig } from './temporal';
+import { parseWorkerSettings, WORKER_SETTINGS, workerSettingsView, type WorkerSettings } from './worker-settings';
 
 /** Everything the worker reads: the Temporal connection, Atlas, and its own settings (`WORKER_*`). */
 export type WorkerConfig = WorkerSettings & {
   temporal: TemporalConfig;
   atlas: AtlasConfig;
 };
+
+/** Every variable the worker reads (and `TEMPORAL_GRPC_META_*`), for the deployment's env file check. */
+export const WORKER_CONFIG_VARIABLES: readonly string[] = [
+  ...TEMPORAL_VARIABLES,
+  ...ATLAS_VARIABLES,
+  ...Object.values(WORKER_SETTINGS).map((s) => s.variable),
+  ...PAYLOAD_ENCRYPTION_VARIABLES,
+];
 
 export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   const temporal = parseTemporalConfig(env);
