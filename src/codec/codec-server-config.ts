@@ -6,7 +6,7 @@ import type { KeyRing } from './key-ring';
 /**
  * Configuration of the codec server (`npm run codec-server`), parsed once from the environment: where it
  * listens, which Web UI origins may call it, the optional bearer token, and the payload encryption keys (the
- * workers' `PAYLOAD_ENCRYPTION_*`). Kept apart from `src/config.ts`, which holds what the worker reads.
+ * workers' `PAYLOAD_ENCRYPTION_*`). Kept apart from `src/config/`, which holds what the worker reads.
  * Messages name variables, never their values.
  */
 export interface CodecServerConfig {
