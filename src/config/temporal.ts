@@ -92,11 +92,7 @@ function sourceOf(env: Record<string, string>, variable: string, key: string): s
   return `profile.${env.TEMPORAL_PROFILE ?? 'default'}.${key} in ${file}`;
 }
 
-const TLS_FILES = [
-  ['clientCert', 'CLIENT_CERT', 'client_cert'],
-  ['clientKey', 'CLIENT_KEY', 'client_key'],
-  ['serverCACert', 'SERVER_CA_CERT', 'server_ca_cert'],
-] as const;
+const TLS_FILE_VARIABLES = ['CLIENT_CERT', 'CLIENT_KEY', 'SERVER_CA_CERT'].map((f) => `TEMPORAL_TLS_${f}_PATH`);
 
 /** envconfig's errors, said in our terms (never quoting file contents: a TOML line can hold an API key). */
 function translate(err: unknown, env: Record<string, string>): ConfigError {
@@ -117,12 +113,8 @@ function translate(err: unknown, env: Record<string, string>): ConfigError {
     return new ConfigError(`Invalid configuration: set ${v}_PATH or ${v}_DATA (${both[1]}_path or _data), not both`);
   }
   if (e.code !== undefined && e.path !== undefined) {
-    const tls = TLS_FILES.find(([, v]) => env[`TEMPORAL_TLS_${v}_PATH`] === e.path);
-    const where = tls
-      ? `env.TEMPORAL_TLS_${tls[1]}_PATH`
-      : e.path === env.TEMPORAL_CONFIG_FILE
-        ? file
-        : 'a TLS file of the profile';
+    const tls = TLS_FILE_VARIABLES.find((v) => env[v] === e.path);
+    const where = tls ? `env.${tls}` : e.path === env.TEMPORAL_CONFIG_FILE ? file : 'a TLS file of the profile';
     return new ConfigError(`Invalid configuration: ${where}: cannot read the file (${e.code})`);
   }
   return new ConfigError(`Invalid configuration: ${file}: ${message}`);
