@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from '../atlas';
 import { durationSchema } from '../shared/durations';
-import { boolString, ConfigError, optionalEnv, optionalString, parseEnv } from './errors';
+import { boolString, optionalEnv, optionalString, parseEnv } from './env';
+import { ConfigError } from './errors';
 
 /** The Atlas Admin API: where it is, how the worker signs in, how long a request may take. */
 export interface AtlasConfig {

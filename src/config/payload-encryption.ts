@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AES_256_KEY_BYTES, KEY_ID_PATTERN, KeyRing } from '../codec/key-ring';
 import { describeIssues } from '../shared/export-contract';
-import { ConfigError, optionalEnv, optionalString, parseEnv } from './errors';
+import { optionalEnv, optionalString, parseEnv } from './env';
+import { ConfigError } from './errors';
 
 /** Payload encryption (`PAYLOAD_ENCRYPTION_*`): the keys the worker, the CLI and the codec server share. */
 

@@ -4,7 +4,8 @@ import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } fr
 import { z } from 'zod';
 import type { KeyRing } from '../codec/key-ring';
 import { DEFAULT_TASK_QUEUE } from '../shared/export-contract';
-import { ConfigError, optionalString, parseEnv } from './errors';
+import { optionalString, parseEnv } from './env';
+import { ConfigError } from './errors';
 import { parsePayloadEncryption } from './payload-encryption';
 
 /**

@@ -3,7 +3,8 @@ import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from '../shared/atlas-rate-limit';
 import { durationSchema } from '../shared/durations';
-import { ConfigError, optionalEnv, parseEnv } from './errors';
+import { optionalEnv, parseEnv } from './env';
+import { ConfigError } from './errors';
 
 /**
  * The worker's own settings (`WORKER_*`), one row each. The row is the only place a setting is declared: the
