@@ -222,13 +222,18 @@ export function workerSettingsView(settings: WorkerSettings): Record<string, unk
 
 /** The markdown table of docs/configuration.md. */
 export function workerSettingsMarkdown(): string {
-  const cells = rows().map(([, s]) => [
-    `\`${s.variable}\``,
-    s.default === undefined
-      ? `—${s.docDefault ? ` (${s.docDefault})` : ''}`
-      : `\`${s.docDefault ?? String(s.default as string | number)}\``,
-    s.description + (s.secret ? ' (secret)' : ''),
-  ]);
+  const cells = rows().map(([, s]) => {
+    if (typeof s.default === 'function' && s.docDefault === undefined) {
+      throw new Error(`${s.variable}: a derived default needs docDefault`);
+    }
+    return [
+      `\`${s.variable}\``,
+      s.default === undefined
+        ? `—${s.docDefault ? ` (${s.docDefault})` : ''}`
+        : `\`${s.docDefault ?? String(s.default)}\``,
+      s.description + (s.secret ? ' (secret)' : ''),
+    ];
+  });
   const header = ['Variable', 'Default', 'Meaning'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
