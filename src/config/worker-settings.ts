@@ -220,20 +220,22 @@ export function workerSettingsView(settings: WorkerSettings): Record<string, unk
   );
 }
 
+/** A setting's default as the docs show it. */
+function shownDefault(s: AnySetting): string {
+  const d: unknown = s.default;
+  if (d === undefined) return `—${s.docDefault ? ` (${s.docDefault})` : ''}`;
+  if (s.docDefault !== undefined) return `\`${s.docDefault}\``;
+  if (typeof d === 'string' || typeof d === 'number') return `\`${d}\``;
+  throw new Error(`${s.variable}: say how the docs show its default (docDefault)`);
+}
+
 /** The markdown table of docs/configuration.md. */
 export function workerSettingsMarkdown(): string {
-  const cells = rows().map(([, s]) => {
-    if (typeof s.default === 'function' && s.docDefault === undefined) {
-      throw new Error(`${s.variable}: a derived default needs docDefault`);
-    }
-    return [
-      `\`${s.variable}\``,
-      s.default === undefined
-        ? `—${s.docDefault ? ` (${s.docDefault})` : ''}`
-        : `\`${s.docDefault ?? String(s.default)}\``,
-      s.description + (s.secret ? ' (secret)' : ''),
-    ];
-  });
+  const cells = rows().map(([, s]) => [
+    `\`${s.variable}\``,
+    shownDefault(s),
+    s.description + (s.secret ? ' (secret)' : ''),
+  ]);
   const header = ['Variable', 'Default', 'Meaning'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
