@@ -4,7 +4,7 @@ import { payloadDataConverter } from './codec';
 import { ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig } from './config';
 import { createLogger } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
-import { temporalTls } from './temporal/connection';
+import { connectionOptions } from './temporal/connection';
 import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
 import { ensureSearchAttributes, SearchAttributesError } from './temporal/search-attributes';
@@ -30,11 +30,11 @@ async function main(): Promise<number> {
   const config = parseWorkerConfig(process.env);
   const { address, namespace, taskQueue } = config.temporal;
   const logger = createLogger({
-    level: config.observability.logLevel,
-    format: config.observability.logFormat,
+    level: config.logLevel,
+    format: config.logFormat,
     secrets: configSecrets(config),
   });
-  const runtime = installWorkerRuntime({ logger, metricsBindAddress: config.observability.metricsAddress });
+  const runtime = installWorkerRuntime({ logger, metricsBindAddress: config.metricsAddress });
   const atlas = new AtlasClient({
     baseUrl: config.atlas.baseUrl,
     credentials: config.atlas.credentials,
@@ -61,14 +61,11 @@ async function main(): Promise<number> {
   });
   let connection: NativeConnection | undefined;
   try {
-    const tls = temporalTls(config.temporal);
-    connection = await step('connect to Temporal', () =>
-      NativeConnection.connect({ address, tls, apiKey: config.temporal.apiKey })
-    );
+    connection = await step('connect to Temporal', () => NativeConnection.connect(connectionOptions(config.temporal)));
     const { operatorService, workflowService } = connection;
     const withDeadline = connection.withDeadline.bind(connection);
-    if (config.observability.searchAttributes !== 'skip') {
-      const register = config.observability.searchAttributes === 'register';
+    if (config.searchAttributes !== 'skip') {
+      const register = config.searchAttributes === 'register';
       const check = await step('check the search attributes', (deadline) =>
         withDeadline(deadline, () => ensureSearchAttributes(operatorService, namespace, { register }))
       );
@@ -122,7 +119,7 @@ async function main(): Promise<number> {
     });
     logger.info('Worker starting', {
       config: redactedWorkerConfig(config),
-      metrics: config.observability.metricsAddress ? `http://${config.observability.metricsAddress}/metrics` : 'off',
+      metrics: config.metricsAddress ? `http://${config.metricsAddress}/metrics` : 'off',
     });
     await worker.run();
     return 0;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { ConfigError, parsePayloadEncryption } from '../config';
-import { describeIssues } from '../shared/export-contract';
+import { optionalEnv as env, parseEnv } from '../config/env';
 import type { KeyRing } from './key-ring';
 
 /**
  * Configuration of the codec server (`npm run codec-server`), parsed once from the environment: where it
  * listens, which Web UI origins may call it, the optional bearer token, and the payload encryption keys (the
- * workers' `PAYLOAD_ENCRYPTION_*`). Kept apart from `src/config.ts`, which holds what the worker reads.
+ * workers' `PAYLOAD_ENCRYPTION_*`). Kept apart from `src/config/`, which holds what the worker reads.
  * Messages name variables, never their values.
  */
 export interface CodecServerConfig {
@@ -22,10 +22,6 @@ export interface CodecServerConfig {
 const DEFAULT_PORT = 8081;
 /** The Web UI of `temporal server start-dev`, by either name. */
 const DEFAULT_UI_ORIGINS = 'http://localhost:8233,http://127.0.0.1:8233';
-
-/** Unset and blank mean the same: absent. */
-const env = <S extends z.ZodType>(schema: S) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined), schema.optional());
 
 const originSchema = z.string().refine((s) => {
   try {
@@ -54,11 +50,7 @@ const codecServerEnvSchema = z.object({
 });
 
 export function parseCodecServerConfig(environment: NodeJS.ProcessEnv): CodecServerConfig {
-  const result = codecServerEnvSchema.safeParse(environment);
-  if (!result.success) {
-    throw new ConfigError(`Invalid configuration: ${describeIssues(result.error.issues, 'env')}`);
-  }
-  const e = result.data;
+  const e = parseEnv(codecServerEnvSchema, environment);
   const keys = parsePayloadEncryption(environment);
   if (!keys) {
     throw new ConfigError(

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config';
+import { createLogger } from '../observability/json-logger';
 import { parseCodecServerConfig } from './codec-server-config';
 import { startCodecServer } from './codec-server';
 import { AesGcmPayloadCodec } from './encryption-codec';
@@ -9,31 +10,30 @@ import { AesGcmPayloadCodec } from './encryption-codec';
  */
 async function main(): Promise<void> {
   const config = parseCodecServerConfig(process.env);
+  // The project's log format (one JSON object per line on stderr), with the token and keys as redacted secrets.
+  const logger = createLogger({
+    level: 'INFO',
+    format: 'json',
+    secrets: [config.token, ...config.keys.redactionForms()],
+  });
   const server = await startCodecServer({
     host: config.host,
     port: config.port,
     codec: new AesGcmPayloadCodec(config.keys),
     corsOrigins: config.corsOrigins,
     token: config.token,
+    logError: (message) => logger.error(message),
   });
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
-  console.error(
-    JSON.stringify({
-      level: 'INFO',
-      message: 'Codec server listening',
-      url: server.url,
-      corsOrigins: config.corsOrigins,
-      auth: config.token ? 'bearer token' : 'none',
-      keys: config.keys.toJSON(),
-    })
-  );
+  logger.info('Codec server listening', {
+    url: server.url,
+    corsOrigins: config.corsOrigins,
+    auth: config.token ? 'bearer token' : 'none',
+    keys: config.keys.toJSON(),
+  });
   if (!loopback && !config.token) {
-    console.error(
-      JSON.stringify({
-        level: 'WARN',
-        message:
-          'Codec server reachable beyond loopback without CODEC_SERVER_TOKEN: anyone who can reach it can decrypt',
-      })
+    logger.warn(
+      'Codec server reachable beyond loopback without CODEC_SERVER_TOKEN: anyone who can reach it can decrypt'
     );
   }
   await new Promise<void>((resolve) => {

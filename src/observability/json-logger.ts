@@ -20,17 +20,28 @@ export function secretRedactor(secrets: readonly (string | undefined)[]): (line:
   return (line) => values.reduce((out, secret) => out.split(secret).join(REDACTED), line);
 }
 
-/** A JSON.stringify replacer for log metadata: bigints as strings, errors by name and message, cycles cut. */
+/** An error as log metadata: name, message, `code` when it has one, the stack, and its cause (serialized the same way). */
+function errorJson(err: Error): Record<string, unknown> {
+  const code = (err as { code?: unknown }).code;
+  return {
+    name: err.name,
+    message: err.message,
+    ...(code !== undefined ? { code } : {}),
+    ...(err.stack !== undefined ? { stack: err.stack } : {}),
+    ...(err.cause !== undefined ? { cause: err.cause } : {}),
+  };
+}
+
+/** A JSON.stringify replacer for log metadata: bigints as strings, errors with stack and cause, cycles cut. */
 function jsonSafe(): (key: string, value: unknown) => unknown {
   const seen = new WeakSet<object>();
   return (_key, value) => {
     if (typeof value === 'bigint') return value.toString();
-    if (value instanceof Error) return { name: value.name, message: value.message };
     if (typeof value === 'object' && value !== null) {
       if (seen.has(value)) return '[Circular]';
       seen.add(value);
     }
-    return value;
+    return value instanceof Error ? errorJson(value) : value;
   };
 }
 

@@ -1,20 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { payloadDataConverter } from '../codec';
 import type { TemporalConfig } from '../config';
 
-/** TLS settings for the Temporal connection, read from the configured files. */
-export function temporalTls(config: TemporalConfig): TLSConfig | false {
-  if (config.tls === false) return false;
-  const t = config.tls;
-  return {
-    serverNameOverride: t.serverName,
-    serverRootCACertificate: t.serverCaCertPath ? readFileSync(t.serverCaCertPath) : undefined,
-    clientCertPair:
-      t.clientCertPath && t.clientKeyPath
-        ? { crt: readFileSync(t.clientCertPath), key: readFileSync(t.clientKeyPath) }
-        : undefined,
-  };
+/**
+ * What `Connection.connect` and `NativeConnection.connect` both take, as envconfig read it: address, TLS (`false`
+ * or the settings with certificates read), API key and gRPC metadata.
+ */
+export function connectionOptions(config: TemporalConfig): {
+  address: string;
+  tls: TemporalConfig['tls'];
+  apiKey: string | undefined;
+  metadata: Record<string, string> | undefined;
+} {
+  return { address: config.address, tls: config.tls, apiKey: config.apiKey, metadata: config.grpcMeta };
 }
 
 /**
@@ -22,11 +20,7 @@ export function temporalTls(config: TemporalConfig): TLSConfig | false {
  * `client.connection.close()`.
  */
 export async function connectClient(config: TemporalConfig): Promise<Client> {
-  const connection = await Connection.connect({
-    address: config.address,
-    tls: temporalTls(config),
-    apiKey: config.apiKey,
-  });
+  const connection = await Connection.connect(connectionOptions(config));
   return new Client({
     connection,
     namespace: config.namespace,

@@ -3,6 +3,7 @@ import { join, posix, resolve } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parseDocument } from 'yaml';
+import { WORKER_CONFIG_VARIABLES } from '../../src/config';
 
 /**
  * Static checks of the deployment files (docker-compose.yml, Dockerfile, .dockerignore, deploy/), without a
@@ -28,7 +29,8 @@ export interface DeployFiles {
   composeText: string;
   dockerfile: string;
   dockerignore: string;
-  configSource: string;
+  /** The variables the worker's config reads (`WORKER_CONFIG_VARIABLES` of src/config). */
+  configVariables: readonly string[];
   workerEnvExample: string;
   simulatorEnv: string;
   composeEnvExample: string;
@@ -41,7 +43,7 @@ export function readDeployFiles(root: string = REPO_ROOT): DeployFiles {
     composeText: read('docker-compose.yml'),
     dockerfile: read('Dockerfile'),
     dockerignore: read('.dockerignore'),
-    configSource: read('src/config.ts'),
+    configVariables: WORKER_CONFIG_VARIABLES,
     workerEnvExample: read('deploy/worker.env.example'),
     simulatorEnv: read('deploy/worker.simulator.env'),
     composeEnvExample: read('deploy/compose.env.example'),
@@ -289,28 +291,22 @@ export function composeEnvProblems(composeText: string, composeEnvExample: strin
   ];
 }
 
-/** The environment variables src/config.ts reads: the keys of its zod env schemas. */
-export function configEnvVars(configSource: string): string[] {
-  const names = [...configSource.matchAll(/^\s+([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\s*:/gm)].map((m) => m[1] ?? '');
-  return [...new Set(names)].sort();
-}
-
 /** The example documents every variable the config reads, and the env files name no variable it ignores. */
 export function workerEnvProblems(
-  files: Pick<DeployFiles, 'configSource' | 'workerEnvExample' | 'simulatorEnv'>
+  files: Pick<DeployFiles, 'configVariables' | 'workerEnvExample' | 'simulatorEnv'>
 ): string[] {
-  const read = new Set(configEnvVars(files.configSource));
+  const read = new Set(files.configVariables);
   const documented = envFileNames(files.workerEnvExample);
   const problems = [...read]
     .filter((name) => !documented.has(name))
-    .map((name) => `deploy/worker.env.example: missing ${name}, which src/config.ts reads`);
+    .map((name) => `deploy/worker.env.example: missing ${name}, which src/config reads`);
   const envFiles = {
     'deploy/worker.env.example': documented,
     'deploy/worker.simulator.env': envFileNames(files.simulatorEnv),
   };
   for (const [file, names] of Object.entries(envFiles)) {
     for (const name of names) {
-      if (!read.has(name)) problems.push(`${file}: sets ${name}, which src/config.ts does not read`);
+      if (!read.has(name)) problems.push(`${file}: sets ${name}, which src/config does not read`);
     }
   }
   return problems;

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { TEST_SECRETS } from './atlas';
 
 const ROOT = resolve(__dirname, '..', '..');
+/** A config directory with no `temporalio/temporal.toml` (it need not exist). */
+const NO_CONFIG_HOME = resolve(ROOT, 'test', 'fixtures', 'no-config-home');
 
 /** The real worker entry point (`src/worker.ts`) in a child process, as production runs it. */
 export interface WorkerProcess {
@@ -39,7 +41,14 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
     // No metrics endpoint unless a test asks for one: parallel workers would fight over the default port.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', WORKER_METRICS_ADDRESS: 'off', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      // No Temporal config file of the person running the tests (~/.config/temporalio/temporal.toml) applies.
+      XDG_CONFIG_HOME: NO_CONFIG_HOME,
+      WORKER_METRICS_ADDRESS: 'off',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

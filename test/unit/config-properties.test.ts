@@ -21,11 +21,22 @@ const VARIABLES = [
   'TEMPORAL_TLS_CLIENT_KEY_PATH',
   'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
   'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_GRPC_META_AUTHORIZATION',
   'ATLAS_BASE_URL',
   'ATLAS_CLIENT_ID',
   'ATLAS_CLIENT_SECRET',
   'ATLAS_PUBLIC_KEY',
   'ATLAS_PRIVATE_KEY',
+  'MONGODB_ATLAS_CLIENT_ID',
+  'MONGODB_ATLAS_CLIENT_SECRET',
+  'MONGODB_ATLAS_PUBLIC_API_KEY',
+  'MONGODB_ATLAS_PRIVATE_API_KEY',
   'ATLAS_REQUEST_TIMEOUT',
   'ATLAS_ALLOW_INSECURE_HTTP',
   'WORKER_MAX_CACHED_WORKFLOWS',
@@ -123,6 +134,14 @@ function valueFor(name: Variable): fc.Arbitrary<string> {
       return secret('CLIENTSECRET');
     case 'TEMPORAL_API_KEY':
       return secret('APIKEY');
+    case 'MONGODB_ATLAS_PRIVATE_API_KEY':
+      return secret('CLIPRIVATEKEY');
+    case 'MONGODB_ATLAS_CLIENT_SECRET':
+      return secret('CLICLIENTSECRET');
+    case 'TEMPORAL_TLS_CLIENT_KEY_DATA':
+      return secret('TLSKEY');
+    case 'TEMPORAL_GRPC_META_AUTHORIZATION':
+      return secret('GRPCAUTH');
     case 'PAYLOAD_ENCRYPTION_KEYS':
       return fc.array(keyEntry, { minLength: 1, maxLength: 3 }).map((entries) => entries.map((e) => e.text).join(','));
     default:
@@ -149,7 +168,15 @@ const env: fc.Arbitrary<Record<string, string>> = fc
 /** The secret material in `e`: whole secret values, their trimmed forms, and every payload key. */
 function secretsOf(e: Record<string, string>): string[] {
   const out: string[] = [];
-  for (const name of ['ATLAS_PRIVATE_KEY', 'ATLAS_CLIENT_SECRET', 'TEMPORAL_API_KEY'] as const) {
+  for (const name of [
+    'ATLAS_PRIVATE_KEY',
+    'ATLAS_CLIENT_SECRET',
+    'MONGODB_ATLAS_PRIVATE_API_KEY',
+    'MONGODB_ATLAS_CLIENT_SECRET',
+    'TEMPORAL_API_KEY',
+    'TEMPORAL_TLS_CLIENT_KEY_DATA',
+    'TEMPORAL_GRPC_META_AUTHORIZATION',
+  ] as const) {
     const v = e[name];
     if (v !== undefined && v.trim() !== '') out.push(v, v.trim());
   }

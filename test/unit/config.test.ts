@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  hasAtlasCredentials,
   parseAtlasConfig,
   parseTemporalConfig,
   parseWorkerConfig,
@@ -116,6 +117,33 @@ describe('Atlas config', () => {
     expect(parseAtlasConfig({ ...env, ATLAS_BASE_URL: 'http://127.0.0.1:8089' }).baseUrl).toBe('http://127.0.0.1:8089');
   });
 
+  it("falls back to the Atlas CLI's variable names, never mixing them with ours", () => {
+    expect(
+      parseAtlasConfig({ MONGODB_ATLAS_CLIENT_ID: 'mdb_sa_id_cli', MONGODB_ATLAS_CLIENT_SECRET: SECRET }).credentials
+    ).toEqual({ mode: 'service-account', clientId: 'mdb_sa_id_cli', clientSecret: SECRET });
+    expect(
+      parseAtlasConfig({ MONGODB_ATLAS_PUBLIC_API_KEY: 'pub-cli', MONGODB_ATLAS_PRIVATE_API_KEY: SECRET }).credentials
+    ).toEqual({ mode: 'api-key', publicKey: 'pub-cli', privateKey: SECRET });
+    // Ours win when both are set, even when the two name different kinds of credentials.
+    const both = parseAtlasConfig({
+      ATLAS_PUBLIC_KEY: 'pub',
+      ATLAS_PRIVATE_KEY: SECRET,
+      MONGODB_ATLAS_CLIENT_ID: 'cli-id',
+      MONGODB_ATLAS_CLIENT_SECRET: 'cli-secret-value',
+    });
+    expect(both.credentials).toEqual({ mode: 'api-key', publicKey: 'pub', privateKey: SECRET });
+    // A half-set pair of ours is reported, not completed from the Atlas CLI's names.
+    expect(
+      configError(() => parseAtlasConfig({ ATLAS_CLIENT_ID: 'x', MONGODB_ATLAS_CLIENT_SECRET: SECRET }))
+    ).toContain('env.ATLAS_CLIENT_SECRET is missing');
+    // Messages name the variables in use.
+    expect(configError(() => parseAtlasConfig({ MONGODB_ATLAS_PRIVATE_API_KEY: SECRET }))).toContain(
+      'env.MONGODB_ATLAS_PUBLIC_API_KEY is missing'
+    );
+    expect(hasAtlasCredentials({ MONGODB_ATLAS_CLIENT_ID: 'x' })).toBe(true);
+    expect(hasAtlasCredentials({ MONGODB_ATLAS_CLIENT_ID: ' ' })).toBe(false);
+  });
+
   it('treats blank variables as unset', () => {
     expect(configError(() => parseAtlasConfig({ ATLAS_CLIENT_ID: '  ', ATLAS_CLIENT_SECRET: '' }))).toContain(
       'no Atlas credentials'
@@ -171,11 +199,11 @@ describe('worker tuning', () => {
   it('takes a prebuilt workflow bundle only when it is a file, and shows which is in force', () => {
     const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
     expect(parseWorkerConfig(base).workflowBundlePath).toBeUndefined();
-    expect(redactedWorkerConfig(parseWorkerConfig(base)).workflowBundle).toBe('bundled at start');
+    expect(redactedWorkerConfig(parseWorkerConfig(base)).workflowBundlePath).toBe('bundled at start');
     const file = __filename;
     const given = parseWorkerConfig({ ...base, WORKER_WORKFLOW_BUNDLE: ` ${file} ` });
     expect(given.workflowBundlePath).toBe(file);
-    expect(redactedWorkerConfig(given).workflowBundle).toBe(file);
+    expect(redactedWorkerConfig(given).workflowBundlePath).toBe(file);
     for (const bad of [__dirname, `${__dirname}/no-such-bundle.js`]) {
       expect(configError(() => parseWorkerConfig({ ...base, WORKER_WORKFLOW_BUNDLE: bad }))).toContain(
         'env.WORKER_WORKFLOW_BUNDLE: must be the path of a workflow bundle file'
@@ -188,14 +216,10 @@ describe('worker observability', () => {
   const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
 
   it('serves metrics on loopback by default, takes IP socket addresses or off, and refuses host names', () => {
-    expect(parseWorkerConfig(base).observability.metricsAddress).toBe('127.0.0.1:9464');
-    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: 'off' }).observability.metricsAddress).toBeUndefined();
-    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: '0.0.0.0:9090' }).observability.metricsAddress).toBe(
-      '0.0.0.0:9090'
-    );
-    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: '[::1]:9464' }).observability.metricsAddress).toBe(
-      '[::1]:9464'
-    );
+    expect(parseWorkerConfig(base).metricsAddress).toBe('127.0.0.1:9464');
+    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: 'off' }).metricsAddress).toBeUndefined();
+    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: '0.0.0.0:9090' }).metricsAddress).toBe('0.0.0.0:9090');
+    expect(parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: '[::1]:9464' }).metricsAddress).toBe('[::1]:9464');
     // The runtime binds a socket address: a host name or a port past 65535 would crash it at start.
     for (const bad of ['localhost:9464', 'worker:9464', '127.0.0.1:70000', '127.0.0.1', '999.1.1.1:9464']) {
       expect(configError(() => parseWorkerConfig({ ...base, WORKER_METRICS_ADDRESS: bad }))).toContain(
@@ -206,8 +230,7 @@ describe('worker observability', () => {
 
   it('registers search attributes by default; false only checks, skip does neither', () => {
     const mode = (v?: string) =>
-      parseWorkerConfig({ ...base, ...(v ? { WORKER_REGISTER_SEARCH_ATTRIBUTES: v } : {}) }).observability
-        .searchAttributes;
+      parseWorkerConfig({ ...base, ...(v ? { WORKER_REGISTER_SEARCH_ATTRIBUTES: v } : {}) }).searchAttributes;
     expect(mode()).toBe('register');
     expect(mode('false')).toBe('check');
     expect(mode('skip')).toBe('skip');

@@ -25,7 +25,29 @@ describe('the JSON logger', () => {
     const [r] = records();
     expect(r).toMatchObject({ level: 'WARN', msg: 'odd metadata', meta_level: 'overridden', meta_msg: 'nope' });
     expect(r!.loop).toEqual({ name: 'loop', self: '[Circular]' });
-    expect(r!.error).toEqual({ name: 'Error', message: 'boom' });
+    expect(r!.error).toMatchObject({ name: 'Error', message: 'boom' });
+  });
+
+  it("keeps an error's stack, code and cause chain (a cycle cut), in both formats", () => {
+    const root = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const outer = new Error('could not reach Atlas', { cause: root });
+    const looping = new Error('loops');
+    looping.cause = looping;
+    const { logger, records } = capture();
+    logger.error('request failed', { error: outer, other: looping });
+    const error = records()[0]!.error as Record<string, Record<string, unknown>>;
+    expect(error).toMatchObject({ name: 'Error', message: 'could not reach Atlas' });
+    expect(error.stack).toMatch(/^Error: could not reach Atlas\n\s+at /);
+    expect(error.cause).toMatchObject({ name: 'Error', message: root.message, code: 'ECONNREFUSED' });
+    expect(error.cause!.stack).toContain('at ');
+    expect(records()[0]!.other).toMatchObject({ message: 'loops', cause: '[Circular]' });
+
+    const text: string[] = [];
+    createLogger({ level: 'INFO', format: 'text', secrets: [], write: (l) => text.push(l) }).warn('x', {
+      error: outer,
+    });
+    expect(text[0]).toContain('"cause":{"name":"Error","message":"connect ECONNREFUSED 127.0.0.1:1"');
+    expect(text[0]).toContain('"stack":"Error: could not reach Atlas');
   });
 
   it('redacts configured secrets, also where JSON escaping changed them, and respects the level', () => {

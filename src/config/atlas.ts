@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from '../atlas';
+import { durationSchema } from '../shared/durations';
+import { boolString, optionalEnv, optionalString, parseEnv } from './env';
+import { ConfigError } from './errors';
+
+/** The Atlas Admin API: where it is, how the worker signs in, how long a request may take. */
+export interface AtlasConfig {
+  baseUrl: string;
+  credentials: AtlasCredentials;
+  requestTimeoutMs: number;
+}
+
+/** Our credential variables, and the Atlas CLI's names for the same values (`atlas config` documents them). */
+const CREDENTIAL_VARIABLES = {
+  clientId: ['ATLAS_CLIENT_ID', 'MONGODB_ATLAS_CLIENT_ID'],
+  clientSecret: ['ATLAS_CLIENT_SECRET', 'MONGODB_ATLAS_CLIENT_SECRET'],
+  publicKey: ['ATLAS_PUBLIC_KEY', 'MONGODB_ATLAS_PUBLIC_API_KEY'],
+  privateKey: ['ATLAS_PRIVATE_KEY', 'MONGODB_ATLAS_PRIVATE_API_KEY'],
+} as const;
+type CredentialField = keyof typeof CREDENTIAL_VARIABLES;
+const FIELDS = Object.keys(CREDENTIAL_VARIABLES) as CredentialField[];
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+const atlasEnvSchema = z.object({
+  ATLAS_BASE_URL: optionalString
+    .default(DEFAULT_ATLAS_BASE_URL)
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://cloud.mongodb.com' }))
+    .refine((u) => {
+      // zod runs this check even when the URL check above failed; that failure already names the variable.
+      if (!URL.canParse(u)) return true;
+      const url = new URL(u);
+      return (
+        !url.username && !url.password && !url.search && !url.hash && (url.pathname === '/' || url.pathname === '')
+      );
+    }, 'must be an origin only (scheme, host, port): no credentials, path, query or fragment'),
+  /** At most an hour: past 2^31 - 1 ms, Node's timers fire at once (every request would abort) or throw. */
+  ATLAS_REQUEST_TIMEOUT: optionalEnv(durationSchema.pipe(z.number().max(3_600_000, 'must be at most 1h'))),
+  /** Plain http to a host other than loopback, e.g. the simulator in docker-compose. Never for real Atlas. */
+  ATLAS_ALLOW_INSECURE_HTTP: boolString,
+});
+
+const blank = (v: string | undefined) => !v?.trim();
+
+/**
+ * The credential variables in force, by field: ours (`ATLAS_*`) when any of them is set, else the Atlas CLI's
+ * (`MONGODB_ATLAS_*`). The two sets are never mixed, so a half-set pair of ours is reported, not completed
+ * from the other set.
+ */
+function credentialVariables(env: NodeJS.ProcessEnv): Record<CredentialField, string> {
+  const ours = FIELDS.some((f) => !blank(env[CREDENTIAL_VARIABLES[f][0]]));
+  const pick = ours ? 0 : 1;
+  return Object.fromEntries(FIELDS.map((f) => [f, CREDENTIAL_VARIABLES[f][pick]])) as Record<CredentialField, string>;
+}
+
+/** True when the environment names Atlas credentials (either kind, ours or the Atlas CLI's), complete or not. */
+export function hasAtlasCredentials(env: NodeJS.ProcessEnv): boolean {
+  return FIELDS.some((f) => CREDENTIAL_VARIABLES[f].some((name) => !blank(env[name])));
+}
+
+function readCredentials(env: NodeJS.ProcessEnv): AtlasCredentials {
+  const names = credentialVariables(env);
+  const value = (f: CredentialField) => env[names[f]]?.trim() || undefined;
+  const [clientId, clientSecret, publicKey, privateKey] = FIELDS.map(value);
+  const serviceAccount = !!clientId || !!clientSecret;
+  const apiKey = !!publicKey || !!privateKey;
+  if (serviceAccount && apiKey) {
+    throw new ConfigError(
+      `Invalid configuration: set either ${names.clientId}/${names.clientSecret} (service account) or ${names.publicKey}/${names.privateKey} (API key), not both`
+    );
+  }
+  if (serviceAccount) {
+    if (!clientId || !clientSecret) {
+      throw new ConfigError(
+        `Invalid configuration: env.${clientId ? names.clientSecret : names.clientId} is missing; a service account needs both ${names.clientId} and ${names.clientSecret}`
+      );
+    }
+    return { mode: 'service-account', clientId, clientSecret };
+  }
+  if (apiKey) {
+    if (!publicKey || !privateKey) {
+      throw new ConfigError(
+        `Invalid configuration: env.${publicKey ? names.privateKey : names.publicKey} is missing; an API key needs both ${names.publicKey} and ${names.privateKey}`
+      );
+    }
+    return { mode: 'api-key', publicKey, privateKey };
+  }
+  throw new ConfigError(
+    'Invalid configuration: no Atlas credentials; set ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET (service account, recommended) or ATLAS_PUBLIC_KEY and ATLAS_PRIVATE_KEY (API key); the Atlas CLI names MONGODB_ATLAS_CLIENT_ID, MONGODB_ATLAS_CLIENT_SECRET, MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY are read when ours are unset'
+  );
+}
+
+/** Every variable Atlas is configured by, ours and the Atlas CLI's. */
+export const ATLAS_VARIABLES: readonly string[] = [
+  ...Object.keys(atlasEnvSchema.shape),
+  ...FIELDS.flatMap((f) => CREDENTIAL_VARIABLES[f]),
+];
+
+export function parseAtlasConfig(env: NodeJS.ProcessEnv): AtlasConfig {
+  const e = parseEnv(atlasEnvSchema, env);
+  const url = new URL(e.ATLAS_BASE_URL);
+  if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname) && !e.ATLAS_ALLOW_INSECURE_HTTP) {
+    throw new ConfigError(
+      'Invalid configuration: env.ATLAS_BASE_URL: must use https, since credentials travel with every request (plain http is allowed for loopback, or with ATLAS_ALLOW_INSECURE_HTTP=true for a simulator on another host)'
+    );
+  }
+  return Object.freeze({
+    baseUrl: e.ATLAS_BASE_URL.replace(/\/+$/, ''),
+    credentials: Object.freeze(readCredentials(env)),
+    requestTimeoutMs: e.ATLAS_REQUEST_TIMEOUT ?? 30_000,
+  });
+}

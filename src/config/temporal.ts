@@ -1,0 +1,188 @@
+import { accessSync, constants } from 'node:fs';
+import type { TLSConfig } from '@temporalio/client';
+import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
+import { z } from 'zod';
+import type { KeyRing } from '../codec/key-ring';
+import { DEFAULT_TASK_QUEUE } from '../shared/export-contract';
+import { optionalString, parseEnv } from './env';
+import { ConfigError } from './errors';
+import { parsePayloadEncryption } from './payload-encryption';
+
+/**
+ * The Temporal connection, read as the `temporal` CLI and the SDKs read it (`@temporalio/envconfig`): a profile
+ * (`TEMPORAL_PROFILE`, default `default`) of a TOML file (`TEMPORAL_CONFIG_FILE`, default
+ * `~/.config/temporalio/temporal.toml`), overridden by `TEMPORAL_*` variables. `TEMPORAL_TLS=false` turns TLS off
+ * even with an API key, as Temporal's environment configuration reference says. Our own additions:
+ * `TEMPORAL_TASK_QUEUE`, blank means unset, and every bad value is a `ConfigError` naming where it came from.
+ */
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** Temporal Cloud API key; implies TLS unless TLS is explicitly disabled. */
+  apiKey: string | undefined;
+  /** `false`: plaintext; otherwise TLS with these settings (certificates already read). */
+  tls: false | TLSConfig;
+  /** gRPC metadata sent with every call (`TEMPORAL_GRPC_META_*`, the profile's `grpc_meta`). */
+  grpcMeta: Record<string, string> | undefined;
+  /** Payload encryption keys (`PAYLOAD_ENCRYPTION_*`); undefined: payloads are not encrypted. */
+  payloadEncryption: KeyRing | undefined;
+}
+
+/** Every variable of the connection: those envconfig reads (as the CLI does) and ours; plus `TEMPORAL_GRPC_META_*`. */
+export const TEMPORAL_VARIABLES = [
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  ...['CLIENT_CERT', 'CLIENT_KEY', 'SERVER_CA_CERT'].flatMap((f) => [
+    `TEMPORAL_TLS_${f}_PATH`,
+    `TEMPORAL_TLS_${f}_DATA`,
+  ]),
+  'TEMPORAL_TLS_SERVER_NAME',
+] as const;
+
+const ADDRESS = /^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
+const ADDRESS_HINT = 'must be host:port, e.g. localhost:7233';
+
+const tlsFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false')
+  .transform((v) => (['true', '1', 'yes'].includes(v) ? 'true' : 'false'));
+
+/** Our checks of the variables envconfig reads; envconfig itself takes any string. */
+const temporalEnvSchema = z.object({
+  TEMPORAL_ADDRESS: optionalString.pipe(z.string().regex(ADDRESS, ADDRESS_HINT).optional()),
+  TEMPORAL_TASK_QUEUE: optionalString.default(DEFAULT_TASK_QUEUE).pipe(z.string().min(1)),
+  TEMPORAL_TLS: optionalString.pipe(tlsFlag.optional()),
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: optionalString.refine(
+    (v) => v === undefined || ['false', '0'].includes(v),
+    'is not supported: the TypeScript SDK always verifies the server name (set TEMPORAL_TLS_SERVER_NAME instead)'
+  ),
+  TEMPORAL_PROFILE: optionalString,
+  TEMPORAL_CONFIG_FILE: optionalString,
+});
+
+/** The profile envconfig produced, checked: a TOML file can hold any type where a string belongs. */
+const profileSchema = z.object({
+  address: z.string().regex(ADDRESS, ADDRESS_HINT).optional(),
+  namespace: z.string().min(1).optional(),
+  apiKey: z.string().min(1).optional(),
+  grpcMeta: z.record(z.string(), z.string()).optional(),
+});
+
+/** Env for envconfig: `TEMPORAL_*` values trimmed, blank ones dropped (gRPC metadata keeps blank = remove). */
+function envForEnvconfig(env: NodeJS.ProcessEnv, tls: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (!name.startsWith('TEMPORAL_') || name.startsWith('TEMPORAL_GRPC_META_')) out[name] = value;
+    else if (value.trim() !== '') out[name] = value.trim();
+  }
+  if (tls === undefined) delete out.TEMPORAL_TLS;
+  else out.TEMPORAL_TLS = tls;
+  return out;
+}
+
+/** Where a profile setting came from, for messages: the variable when set, else the file's key. */
+function sourceOf(env: Record<string, string>, variable: string, key: string): string {
+  if (env[variable] !== undefined) return `env.${variable}`;
+  const file = env.TEMPORAL_CONFIG_FILE ? 'TEMPORAL_CONFIG_FILE' : 'the default Temporal config file';
+  return `profile.${env.TEMPORAL_PROFILE ?? 'default'}.${key} in ${file}`;
+}
+
+const TLS_FILE_VARIABLES = ['CLIENT_CERT', 'CLIENT_KEY', 'SERVER_CA_CERT'].map((f) => `TEMPORAL_TLS_${f}_PATH`);
+
+/** envconfig's errors, said in our terms (never quoting file contents: a TOML line can hold an API key). */
+function translate(err: unknown, env: Record<string, string>): ConfigError {
+  const file = env.TEMPORAL_CONFIG_FILE ? 'env.TEMPORAL_CONFIG_FILE' : 'the default Temporal config file';
+  const e = err as Partial<NodeJS.ErrnoException> & { line?: number; column?: number; codeblock?: string };
+  if (e.codeblock !== undefined) {
+    return new ConfigError(`Invalid configuration: ${file}: not valid TOML (line ${e.line}, column ${e.column})`);
+  }
+  const message = e.message ?? String(err);
+  if (/^Profile '.*' not found/.test(message)) {
+    return new ConfigError(
+      `Invalid configuration: env.TEMPORAL_PROFILE: no profile "${env.TEMPORAL_PROFILE}" in ${file}`
+    );
+  }
+  const both = /^Cannot specify both (\w+)_path and \w+_data/.exec(message);
+  if (both) {
+    const v = `TEMPORAL_TLS_${both[1]!.toUpperCase()}`;
+    return new ConfigError(`Invalid configuration: set ${v}_PATH or ${v}_DATA (${both[1]}_path or _data), not both`);
+  }
+  if (e.code !== undefined && e.path !== undefined) {
+    const tls = TLS_FILE_VARIABLES.find((v) => env[v] === e.path);
+    const where = tls ? `env.${tls}` : e.path === env.TEMPORAL_CONFIG_FILE ? file : 'a TLS file of the profile';
+    return new ConfigError(`Invalid configuration: ${where}: cannot read the file (${e.code})`);
+  }
+  return new ConfigError(`Invalid configuration: ${file}: ${message}`);
+}
+
+function loadProfile(env: Record<string, string>): ClientConfigProfile {
+  if (env.TEMPORAL_CONFIG_FILE !== undefined) {
+    // envconfig ignores a missing file; a file named on purpose that is not there is a typo, not "no profile".
+    try {
+      accessSync(env.TEMPORAL_CONFIG_FILE, constants.R_OK);
+    } catch (err) {
+      throw translate(err, env);
+    }
+  }
+  try {
+    return loadClientConfigProfile({ overrideEnvVars: env });
+  } catch (err) {
+    throw translate(err, env);
+  }
+}
+
+/** A client certificate without its key (or the reverse) would connect without client authentication. */
+function checkCertPair(profile: ClientConfigProfile, env: Record<string, string>): void {
+  const tls = profile.tls;
+  if (!tls || tls.disabled || Boolean(tls.clientCert) === Boolean(tls.clientKey)) return;
+  const [missing, given] = tls.clientCert ? ['KEY', 'CERT'] : ['CERT', 'KEY'];
+  const givenVar = ['PATH', 'DATA'].map((s) => `TEMPORAL_TLS_CLIENT_${given}_${s}`).find((v) => env[v] !== undefined);
+  throw new ConfigError(
+    `Invalid configuration: ${givenVar ? `env.${givenVar}` : `the profile's client_${given.toLowerCase()}`} is set without the client ${missing.toLowerCase()}; set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or the _DATA variants) together`
+  );
+}
+
+export function parseTemporalConfig(env: NodeJS.ProcessEnv): TemporalConfig {
+  const e = parseEnv(temporalEnvSchema, env);
+  const envconfigEnv = envForEnvconfig(env, e.TEMPORAL_TLS);
+  const profile = loadProfile(envconfigEnv);
+  const checked = profileSchema.safeParse(profile);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const key = String(issue.path[0]);
+    const names: Record<string, [string, string]> = {
+      address: ['TEMPORAL_ADDRESS', 'address'],
+      namespace: ['TEMPORAL_NAMESPACE', 'namespace'],
+      apiKey: ['TEMPORAL_API_KEY', 'api_key'],
+      grpcMeta: ['TEMPORAL_GRPC_META_*', 'grpc_meta'],
+    };
+    const [variable, tomlKey] = names[key] ?? [key, key];
+    throw new ConfigError(`Invalid configuration: ${sourceOf(envconfigEnv, variable, tomlKey)}: ${issue.message}`);
+  }
+  checkCertPair(profile, envconfigEnv);
+  let connect: ReturnType<typeof toClientOptions>;
+  try {
+    connect = toClientOptions(profile);
+  } catch (err) {
+    throw translate(err, envconfigEnv);
+  }
+  const { tls, apiKey, metadata } = connect.connectionOptions;
+  return Object.freeze({
+    address: checked.data.address ?? 'localhost:7233',
+    namespace: connect.namespace ?? 'default',
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    apiKey,
+    tls: tls === undefined || tls === null || tls === false ? false : tls === true ? {} : tls,
+    // envconfig 1.24 turns only the first `_` of a key into `-`; the CLI and the reference turn every one.
+    grpcMeta: metadata
+      ? Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k.replace(/_/g, '-'), String(v)]))
+      : undefined,
+    payloadEncryption: parsePayloadEncryption(env),
+  });
+}

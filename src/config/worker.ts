@@ -1,0 +1,65 @@
+import { ATLAS_VARIABLES, parseAtlasConfig, type AtlasConfig } from './atlas';
+import { PAYLOAD_ENCRYPTION_VARIABLES } from './payload-encryption';
+import { parseTemporalConfig, TEMPORAL_VARIABLES, type TemporalConfig } from './temporal';
+import { parseWorkerSettings, WORKER_SETTINGS, workerSettingsView, type WorkerSettings } from './worker-settings';
+
+/** Everything the worker reads: the Temporal connection, Atlas, and its own settings (`WORKER_*`). */
+export type WorkerConfig = WorkerSettings & {
+  temporal: TemporalConfig;
+  atlas: AtlasConfig;
+};
+
+/** Every variable the worker reads (and `TEMPORAL_GRPC_META_*`), for the deployment's env file check. */
+export const WORKER_CONFIG_VARIABLES: readonly string[] = [
+  ...TEMPORAL_VARIABLES,
+  ...ATLAS_VARIABLES,
+  ...Object.values(WORKER_SETTINGS).map((s) => s.variable),
+  ...PAYLOAD_ENCRYPTION_VARIABLES,
+];
+
+export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
+  const temporal = parseTemporalConfig(env);
+  const atlas = parseAtlasConfig(env);
+  return Object.freeze({ temporal, atlas, ...parseWorkerSettings(env) });
+}
+
+/** Header names whose values authenticate (`authorization`, `x-api-key`, …): redacted, never shown. */
+const SECRET_HEADER = /auth|key|token|secret|password|cookie/i;
+
+/** A loggable view of the configuration: which settings are in force, with every secret replaced. */
+export function redactedWorkerConfig(config: WorkerConfig): Record<string, unknown> {
+  const t = config.temporal;
+  return {
+    temporal: {
+      address: t.address,
+      namespace: t.namespace,
+      taskQueue: t.taskQueue,
+      apiKey: t.apiKey ? '[set]' : '[unset]',
+      tls: t.tls !== false,
+      grpcMeta: Object.keys(t.grpcMeta ?? {}),
+      payloadEncryption: t.payloadEncryption?.toJSON() ?? 'off',
+    },
+    atlas: {
+      baseUrl: config.atlas.baseUrl,
+      auth: config.atlas.credentials.mode,
+      requestTimeoutMs: config.atlas.requestTimeoutMs,
+    },
+    ...workerSettingsView(config),
+  };
+}
+
+/** Every secret value in the configuration, for the log redactor's safety net. */
+export function configSecrets(config: WorkerConfig): string[] {
+  const c = config.atlas.credentials;
+  const t = config.temporal;
+  const key = t.tls === false ? undefined : t.tls.clientCertPair?.key;
+  return [
+    c.mode === 'api-key' ? c.privateKey : c.clientSecret,
+    ...(t.apiKey ? [t.apiKey] : []),
+    ...Object.entries(t.grpcMeta ?? {})
+      .filter(([name]) => SECRET_HEADER.test(name))
+      .map(([, value]) => value),
+    ...(key ? [Buffer.from(key).toString('utf8').trim()] : []),
+    ...(t.payloadEncryption?.redactionForms() ?? []),
+  ];
+}
