@@ -3,7 +3,8 @@ import { parseTemporalConfig } from '../config';
 import { connectClient } from '../temporal/connection';
 
 /**
- * The one place the CLI obtains its Temporal connection: from the environment (`TEMPORAL_ADDRESS`, …), closed
+ * The one place the CLI obtains its Temporal connection: from the environment (`TEMPORAL_ADDRESS`, …, or
+ * a `TEMPORAL_PROFILE` of the TOML `TEMPORAL_CONFIG_FILE`, read by Temporal's envconfig), closed
  * when `fn` ends. Commands validate every argument before calling it, so a bad flag never waits on a connection.
  */
 export async function withClient<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {

@@ -23,7 +23,8 @@ Exit codes: 0 ok, 1 export not Successful, 2 bad arguments or targets file,
             3 schedule exists, 4 not found, 69 Temporal unavailable,
             78 bad configuration
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
-             TEMPORAL_API_KEY, TEMPORAL_TLS*
+             TEMPORAL_API_KEY, TEMPORAL_TLS*, or a profile of a TOML file:
+             TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE (docs/configuration.md)
 Run '${PROGRAM_NAME} <command> --help' for a command's options.`;
 
 function packageVersion(): string {

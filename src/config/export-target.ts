@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../config';
+import { ConfigError } from './errors';
 import { atlasIdSchema, clusterNameSchema } from '../shared/atlas-vocabulary';
 import { describeIssues } from '../shared/export-contract';
 
