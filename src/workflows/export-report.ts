@@ -68,7 +68,7 @@ export class ExportReport {
     p.components = status.components;
     p.lastUpdateAt = iso(workflowNow());
     setCurrentDetails(this.details(target));
-    this.obs.publishStatus(status.state, status.exportJobId, status.exportedCollections, status.totalCollections);
+    this.obs.publishStatus(status);
   }
 
   /** The completion every ending carries; `status` null when no job exists. */
@@ -131,7 +131,7 @@ export class ExportReport {
     this.progress.finishedAt = completion.finishedAt;
     if (details !== undefined) setCurrentDetails(details);
     this.obs.publish({ state: outcome });
-    this.obs.finished(outcome, this.progress.polls, this.startedAtMs, workflowNow());
+    this.obs.finished({ outcome, polls: this.progress.polls, startedAtMs: this.startedAtMs, nowMs: workflowNow() });
   }
 
   /**

@@ -111,7 +111,12 @@ async function validateOrNotify({
     });
   }
   report.obs.publish({ state: WORKFLOW_EXPORT_STATES.invalidInput });
-  report.obs.finished(WORKFLOW_EXPORT_STATES.invalidInput, 0, report.startedAtMs, workflowNow());
+  report.obs.finished({
+    outcome: WORKFLOW_EXPORT_STATES.invalidInput,
+    polls: 0,
+    startedAtMs: report.startedAtMs,
+    nowMs: workflowNow(),
+  });
   throw failure;
 }
 
