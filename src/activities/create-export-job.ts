@@ -132,7 +132,19 @@ interface Attempt {
   signal: AbortSignal;
 }
 
-function result(job: ExportJob, adopted: boolean, attached: boolean, all: ExportJob[]): CreateExportJobResult {
+/** The activity's result for `job`: `adopted` when it existed, `attached` when someone else created it. */
+function result({
+  job,
+  adopted,
+  attached,
+  all,
+}: {
+  job: ExportJob;
+  adopted: boolean;
+  attached: boolean;
+  /** The cluster's jobs as listed (for the durations the cadence learns), or none. */
+  all: ExportJob[];
+}): CreateExportJobResult {
   return {
     status: toExportJobStatus(job),
     adopted,
@@ -161,7 +173,7 @@ async function followAccepted(attempt: Attempt): Promise<CreateExportJobResult> 
         exportJobId,
         state: job.state,
       });
-      return result(job, false, false, []);
+      return result({ job, adopted: false, attached: false, all: [] });
     } catch (err) {
       // Not readable or not visible yet: the tag in the list may still show it.
       if (!(err instanceof AtlasResponseValidationError || (err instanceof AtlasApiError && err.status === 404))) {
@@ -176,7 +188,7 @@ async function followAccepted(attempt: Attempt): Promise<CreateExportJobResult> 
       exportJobId: job.id,
       state: job.state,
     });
-    return result(job, false, false, jobs);
+    return result({ job, adopted: false, attached: false, all: jobs });
   }
   throw ApplicationFailure.create({
     type: FailureType.CreateAcceptedNotListed,
@@ -261,7 +273,7 @@ async function post(attempt: Attempt & { all: ExportJob[] }): Promise<CreateExpo
       { signal }
     );
     log.info('Created export job', { exportJobId: job.id, state: job.state });
-    return result(job, false, false, all);
+    return result({ job, adopted: false, attached: false, all });
   } catch (err) {
     if (err instanceof AtlasResponseValidationError) {
       // A 2xx: Atlas created the job, whatever its answer looks like.
@@ -278,7 +290,7 @@ async function post(attempt: Attempt & { all: ExportJob[] }): Promise<CreateExpo
           state: found.job.state,
           attached: found.attached,
         });
-        return result(found.job, true, found.attached, again);
+        return result({ job: found.job, adopted: true, attached: found.attached, all: again });
       }
     }
     if (outcomeUnknown(err)) carry.update({ postUncertainAt: sentAt });
@@ -308,7 +320,7 @@ export function createExportJobActivity(atlas: AtlasClient) {
           exportJobId: existing.job.id,
           state: existing.job.state,
         });
-        return result(existing.job, true, existing.attached, all);
+        return result({ job: existing.job, adopted: true, attached: existing.attached, all });
       }
       refuseUnsafePost({ ...attempt, endsAt });
       return post({ ...attempt, all });
