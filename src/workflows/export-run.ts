@@ -52,7 +52,7 @@ export class ExportRun {
   private job: FollowedJob | null;
   private alarm: StallAlarm | null = null;
   /** Polling ended at the deadline: the job may still be running. */
-  deadlineHit = false;
+  private deadlineHit = false;
 
   /** Publishes the export's ids and sets its deadline (a continued run keeps the first run's). */
   constructor({
