@@ -10,6 +10,7 @@ import {
 import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY } from '../shared/export-contract';
 import type { ExportJobStatus } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
+import type { ExportIds } from '../shared/workflow-ids';
 import { learnDurations, type LearnedDurations } from '../shared/poll-cadence';
 import { AttemptCarry } from './attempt-carry';
 import { toExportJobStatus } from './export-job-status';
@@ -30,12 +31,8 @@ const DISPATCH_SLACK_MS = 5_000;
  */
 export const UNCERTAIN_POST_GRACE_TIMEOUTS = 2;
 
-/** Input of `createExportJob`. */
-export interface CreateExportJobInput {
-  groupId: string;
-  clusterName: string;
-  snapshotId: string;
-  exportBucketId: string;
+/** Input of `createExportJob`: the export's ids, and how to tag and choose its job. */
+export interface CreateExportJobInput extends ExportIds {
   customData?: { key: string; value: string }[] | undefined;
   /** Tags the job in `customData`; a retry or a re-run with the same key adopts the job instead of creating one. */
   idempotencyKey: string;
@@ -127,62 +124,182 @@ function outcomeUnknown(err: unknown): boolean {
   return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(err.code ?? '');
 }
 
-/** The `createExportJob` activity, bound to one Atlas client. */
-export function createExportJobActivity(atlas: AtlasClient) {
-  const result = (job: ExportJob, adopted: boolean, attached: boolean, all: ExportJob[]): CreateExportJobResult => ({
+/** What every step of one `createExportJob` attempt works with. */
+interface Attempt {
+  atlas: AtlasClient;
+  input: CreateExportJobInput;
+  carry: AttemptCarry;
+  signal: AbortSignal;
+}
+
+/** The activity's result for `job`: `adopted` when it existed, `attached` when someone else created it. */
+function result({
+  job,
+  adopted,
+  attached,
+  all,
+}: {
+  job: ExportJob;
+  adopted: boolean;
+  attached: boolean;
+  /** The cluster's jobs as listed (for the durations the cadence learns), or none. */
+  all: ExportJob[];
+}): CreateExportJobResult {
+  return {
     status: toExportJobStatus(job),
     adopted,
     attached,
     observedAt: Date.now(),
     learned: learnDurations(all, job.id),
-  });
-  const list = (input: CreateExportJobInput, signal: AbortSignal) =>
-    atlas.listExportJobs(input.groupId, input.clusterName, { signal });
+  };
+}
 
-  /**
-   * Atlas accepted a POST of this activity (now or in an earlier attempt): the job exists and is never POSTed again.
-   * Follows it by its id (one GET) when the answer named one, else finds it by the tag in the list; when neither
-   * shows it yet, fails retryably, and `carry` tells the next attempt not to POST.
-   */
-  async function followAccepted(
-    input: CreateExportJobInput,
-    carry: AttemptCarry,
-    signal: AbortSignal,
-    all?: ExportJob[]
-  ): Promise<CreateExportJobResult> {
-    const exportJobId = carry.state.postAccepted?.exportJobId;
-    if (exportJobId !== undefined) {
-      try {
-        const job = await atlas.getExportJob(input.groupId, input.clusterName, exportJobId, { signal });
-        log.info('Created export job (its create answer was unreadable; read it back)', {
-          exportJobId,
-          state: job.state,
-        });
-        return result(job, false, false, all ?? []);
-      } catch (err) {
-        // Not readable or not visible yet: the tag in the list may still show it.
-        if (!(err instanceof AtlasResponseValidationError || (err instanceof AtlasApiError && err.status === 404))) {
-          throw err;
-        }
-      }
-    }
-    const jobs = all ?? (await list(input, signal));
-    const job = ownJob(jobs, input);
-    if (job) {
-      log.info('Created export job (its create answer was unreadable; found it by its tag)', {
-        exportJobId: job.id,
+function listJobs({ atlas, input, signal }: Attempt): Promise<ExportJob[]> {
+  return atlas.listExportJobs(input.groupId, input.clusterName, { signal });
+}
+
+/**
+ * Atlas accepted a POST of this activity (now or in an earlier attempt): the job exists and is never POSTed again.
+ * Follows it by its id (one GET) when the answer named one, else finds it by the tag in the list; when neither
+ * shows it yet, fails retryably, and `carry` tells the next attempt not to POST.
+ */
+async function followAccepted(attempt: Attempt): Promise<CreateExportJobResult> {
+  const { atlas, input, carry, signal } = attempt;
+  const exportJobId = carry.state.postAccepted?.exportJobId;
+  if (exportJobId !== undefined) {
+    try {
+      const job = await atlas.getExportJob(input.groupId, input.clusterName, exportJobId, { signal });
+      log.info('Created export job (its create answer was unreadable; read it back)', {
+        exportJobId,
         state: job.state,
       });
-      return result(job, false, false, jobs);
+      return result({ job, adopted: false, attached: false, all: [] });
+    } catch (err) {
+      // Not readable or not visible yet: the tag in the list may still show it.
+      if (!(err instanceof AtlasResponseValidationError || (err instanceof AtlasApiError && err.status === 404))) {
+        throw err;
+      }
     }
+  }
+  const jobs = await listJobs(attempt);
+  const job = ownJob(jobs, input);
+  if (job) {
+    log.info('Created export job (its create answer was unreadable; found it by its tag)', {
+      exportJobId: job.id,
+      state: job.state,
+    });
+    return result({ job, adopted: false, attached: false, all: jobs });
+  }
+  throw ApplicationFailure.create({
+    type: FailureType.CreateAcceptedNotListed,
+    message: `Atlas accepted the export job${exportJobId ? ` ${exportJobId}` : ''} but it cannot be read or found by its tag yet; looking again (it is never created twice)`,
+    nonRetryable: false,
+    details: [{ exportJobId: exportJobId ?? null }],
+  });
+}
+
+/**
+ * When this attempt must be over, checked against the worker's request timeout. Two attempts must never POST at
+ * once: Temporal retries an attempt that outlived its start-to-close timeout while the old one may still be
+ * running here. So a POST is only sent when it is sure to be over (answered or aborted by the request timeout)
+ * before this attempt's time is up.
+ */
+function attemptEndsAt(atlas: AtlasClient): number {
+  const info = activityInfo();
+  // Near the polling deadline the server shortens start-to-close to what is left (schedule-to-close); that
+  // is not a configuration error, and the check below defers until the deadline ends the activity.
+  const cappedByDeadline =
+    info.scheduleToCloseTimeoutMs > 0 && info.startToCloseTimeoutMs >= info.scheduleToCloseTimeoutMs;
+  if (!cappedByDeadline && info.startToCloseTimeoutMs < atlas.requestTimeoutMs + POST_MARGIN_MS) {
     throw ApplicationFailure.create({
-      type: FailureType.CreateAcceptedNotListed,
-      message: `Atlas accepted the export job${exportJobId ? ` ${exportJobId}` : ''} but it cannot be read or found by its tag yet; looking again (it is never created twice)`,
-      nonRetryable: false,
-      details: [{ exportJobId: exportJobId ?? null }],
+      type: FailureType.AttemptTimeoutTooShort,
+      message: `polling.attemptTimeout (${info.startToCloseTimeoutMs} ms) is shorter than one Atlas request of this worker (ATLAS_REQUEST_TIMEOUT ${atlas.requestTimeoutMs} ms) plus ${POST_MARGIN_MS} ms; raise it or lower ATLAS_REQUEST_TIMEOUT`,
+      nonRetryable: true,
     });
   }
+  // Start-to-close runs from the attempt's dispatch, not its scheduling: behind the per-project rate limit an
+  // attempt can wait in the task queue for minutes, and counting from its scheduling would defer every POST.
+  const assumedStart = Math.max(info.currentAttemptScheduledTimestampMs, Date.now() - DISPATCH_SLACK_MS);
+  return assumedStart + info.startToCloseTimeoutMs;
+}
 
+/**
+ * Fails retryably when no POST may be sent now: an earlier one got no answer and Atlas may still act on it, or
+ * too little of this attempt is left for one request.
+ */
+function refuseUnsafePost({ atlas, carry, endsAt }: Attempt & { endsAt: number }): void {
+  const unknownAt = carry.state.postUncertainAt;
+  const graceLeftMs =
+    unknownAt === undefined ? 0 : unknownAt + UNCERTAIN_POST_GRACE_TIMEOUTS * atlas.requestTimeoutMs - Date.now();
+  if (graceLeftMs > 0) {
+    throw ApplicationFailure.create({
+      type: FailureType.CreateOutcomeUnknown,
+      message: `An earlier create request got no answer and Atlas may still act on it; not listed yet, so no new request for ${Math.ceil(graceLeftMs)} ms`,
+      nonRetryable: false,
+      nextRetryDelay: boundRetryDelayMs(graceLeftMs),
+    });
+  }
+  if (endsAt - Date.now() < atlas.requestTimeoutMs + POST_MARGIN_MS) {
+    throw ApplicationFailure.create({
+      type: FailureType.CreateDeferred,
+      message:
+        'Too little time left in this attempt to create the export job safely; the next attempt lists again and creates',
+      nonRetryable: false,
+    });
+  }
+}
+
+/**
+ * POSTs the job, tagged with the idempotency key (and the run key). A 2xx whose answer is unreadable is followed
+ * ({@link followAccepted}); a 409 follows the job that the list now shows; a POST that got no answer is remembered
+ * ({@link UNCERTAIN_POST_GRACE_TIMEOUTS}).
+ */
+async function post(attempt: Attempt & { all: ExportJob[] }): Promise<CreateExportJobResult> {
+  const { atlas, input, carry, signal, all } = attempt;
+  const sentAt = Date.now();
+  try {
+    const job = await atlas.createExportJob(
+      input.groupId,
+      input.clusterName,
+      {
+        snapshotId: input.snapshotId,
+        exportBucketId: input.exportBucketId,
+        customData: [
+          ...(input.customData ?? []),
+          { key: IDEMPOTENCY_TAG_KEY, value: input.idempotencyKey },
+          ...(input.runKey !== undefined ? [{ key: RUN_TAG_KEY, value: input.runKey }] : []),
+        ],
+      },
+      { signal }
+    );
+    log.info('Created export job', { exportJobId: job.id, state: job.state });
+    return result({ job, adopted: false, attached: false, all });
+  } catch (err) {
+    if (err instanceof AtlasResponseValidationError) {
+      // A 2xx: Atlas created the job, whatever its answer looks like.
+      carry.update({ postAccepted: err.resourceId ? { exportJobId: err.resourceId } : {} });
+      return followAccepted(attempt);
+    }
+    if (err instanceof AtlasApiError && err.status === 409) {
+      // Another export of the snapshot is active: ours from a racing request, or someone else's to attach to.
+      const again = await listJobs(attempt);
+      const found = chooseExistingJob(again, input);
+      if (found) {
+        log.info('Followed an existing export job after a 409', {
+          exportJobId: found.job.id,
+          state: found.job.state,
+          attached: found.attached,
+        });
+        return result({ job: found.job, adopted: true, attached: found.attached, all: again });
+      }
+    }
+    if (outcomeUnknown(err)) carry.update({ postUncertainAt: sentAt });
+    throw err;
+  }
+}
+
+/** The `createExportJob` activity, bound to one Atlas client. */
+export function createExportJobActivity(atlas: AtlasClient) {
   /**
    * Creates the export job, idempotently, or follows one that already exports the snapshot to the bucket
    * ({@link chooseExistingJob}): lists the cluster's jobs first, and again after a 409. A POST Atlas accepted is
@@ -191,97 +308,22 @@ export function createExportJobActivity(atlas: AtlasClient) {
    * heartbeat details.
    */
   return async function createExportJob(input: CreateExportJobInput): Promise<CreateExportJobResult> {
-    const info = activityInfo();
-    // Two attempts must never POST at once: Temporal retries an attempt that outlived its start-to-close
-    // timeout while the old one may still be running here. So a POST is only sent when it is sure to be over
-    // (answered or aborted by the request timeout) before this attempt's time is up.
-    // Near the polling deadline the server shortens start-to-close to what is left (schedule-to-close); that
-    // is not a configuration error, and the check below defers until the deadline ends the activity.
-    const cappedByDeadline =
-      info.scheduleToCloseTimeoutMs > 0 && info.startToCloseTimeoutMs >= info.scheduleToCloseTimeoutMs;
-    if (!cappedByDeadline && info.startToCloseTimeoutMs < atlas.requestTimeoutMs + POST_MARGIN_MS) {
-      throw ApplicationFailure.create({
-        type: FailureType.AttemptTimeoutTooShort,
-        message: `polling.attemptTimeout (${info.startToCloseTimeoutMs} ms) is shorter than one Atlas request of this worker (ATLAS_REQUEST_TIMEOUT ${atlas.requestTimeoutMs} ms) plus ${POST_MARGIN_MS} ms; raise it or lower ATLAS_REQUEST_TIMEOUT`,
-        nonRetryable: true,
-      });
-    }
-    // Start-to-close runs from the attempt's dispatch, not its scheduling: behind the per-project rate limit an
-    // attempt can wait in the task queue for minutes, and counting from its scheduling would defer every POST.
-    const assumedStart = Math.max(info.currentAttemptScheduledTimestampMs, Date.now() - DISPATCH_SLACK_MS);
-    const attemptEndsAt = assumedStart + info.startToCloseTimeoutMs;
+    const endsAt = attemptEndsAt(atlas);
     const carry = AttemptCarry.load();
-
     return atlasCall(async (signal) => {
-      if (carry.state.postAccepted) return followAccepted(input, carry, signal);
-      const all = await list(input, signal);
+      const attempt: Attempt = { atlas, input, carry, signal };
+      if (carry.state.postAccepted) return followAccepted(attempt);
+      const all = await listJobs(attempt);
       const existing = chooseExistingJob(all, input);
       if (existing) {
         log.info(existing.attached ? 'Attached to an existing export of the snapshot' : 'Adopted existing export job', {
           exportJobId: existing.job.id,
           state: existing.job.state,
         });
-        return result(existing.job, true, existing.attached, all);
+        return result({ job: existing.job, adopted: true, attached: existing.attached, all });
       }
-      const unknownAt = carry.state.postUncertainAt;
-      const graceLeftMs =
-        unknownAt === undefined ? 0 : unknownAt + UNCERTAIN_POST_GRACE_TIMEOUTS * atlas.requestTimeoutMs - Date.now();
-      if (graceLeftMs > 0) {
-        throw ApplicationFailure.create({
-          type: FailureType.CreateOutcomeUnknown,
-          message: `An earlier create request got no answer and Atlas may still act on it; not listed yet, so no new request for ${Math.ceil(graceLeftMs)} ms`,
-          nonRetryable: false,
-          nextRetryDelay: boundRetryDelayMs(graceLeftMs),
-        });
-      }
-      if (attemptEndsAt - Date.now() < atlas.requestTimeoutMs + POST_MARGIN_MS) {
-        throw ApplicationFailure.create({
-          type: FailureType.CreateDeferred,
-          message:
-            'Too little time left in this attempt to create the export job safely; the next attempt lists again and creates',
-          nonRetryable: false,
-        });
-      }
-      const sentAt = Date.now();
-      try {
-        const job = await atlas.createExportJob(
-          input.groupId,
-          input.clusterName,
-          {
-            snapshotId: input.snapshotId,
-            exportBucketId: input.exportBucketId,
-            customData: [
-              ...(input.customData ?? []),
-              { key: IDEMPOTENCY_TAG_KEY, value: input.idempotencyKey },
-              ...(input.runKey !== undefined ? [{ key: RUN_TAG_KEY, value: input.runKey }] : []),
-            ],
-          },
-          { signal }
-        );
-        log.info('Created export job', { exportJobId: job.id, state: job.state });
-        return result(job, false, false, all);
-      } catch (err) {
-        if (err instanceof AtlasResponseValidationError) {
-          // A 2xx: Atlas created the job, whatever its answer looks like.
-          carry.update({ postAccepted: err.resourceId ? { exportJobId: err.resourceId } : {} });
-          return followAccepted(input, carry, signal);
-        }
-        if (err instanceof AtlasApiError && err.status === 409) {
-          // Another export of the snapshot is active: ours from a racing request, or someone else's to attach to.
-          const again = await list(input, signal);
-          const found = chooseExistingJob(again, input);
-          if (found) {
-            log.info('Followed an existing export job after a 409', {
-              exportJobId: found.job.id,
-              state: found.job.state,
-              attached: found.attached,
-            });
-            return result(found.job, true, found.attached, again);
-          }
-        }
-        if (outcomeUnknown(err)) carry.update({ postUncertainAt: sentAt });
-        throw err;
-      }
+      refuseUnsafePost({ ...attempt, endsAt });
+      return post({ ...attempt, all });
     }, carry);
   };
 }

@@ -12,6 +12,7 @@ import {
   type PollCadence,
   type PollObservation,
 } from '../shared/poll-cadence';
+import type { ExportIds } from '../shared/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
 import { createExportJobActivity } from './create-export-job';
 import { describeStatus, toExportJobStatus } from './export-job-status';
@@ -19,9 +20,8 @@ import { atlasCall, notReadyFailure } from './failure-mapping';
 
 export type { CreateExportJobInput, CreateExportJobResult } from './create-export-job';
 
-export interface ExportJobRef {
-  groupId: string;
-  clusterName: string;
+/** An export job of a cluster. */
+export interface ExportJobRef extends Pick<ExportIds, 'groupId' | 'clusterName'> {
   exportJobId: string;
 }
 

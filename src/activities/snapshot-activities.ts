@@ -4,6 +4,7 @@ import { AtlasApiError, type AtlasClient, type ExportJob, type Snapshot } from '
 import { IDEMPOTENCY_TAG_KEY } from '../shared/export-contract';
 import { FailureType } from '../shared/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
+import type { ExportIds } from '../shared/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
 import { atlasCall, notReadyFailure } from './failure-mapping';
 
@@ -18,9 +19,8 @@ const EXPORTED_STATES: ReadonlySet<string> = new Set(['Successful', 'Queued', 'I
  */
 export type ClusterKind = 'replicaSet' | 'shardedCluster';
 
-export interface ClusterRef {
-  groupId: string;
-  clusterName: string;
+/** A cluster, by the ids of an export that name it. */
+export interface ClusterRef extends Pick<ExportIds, 'groupId' | 'clusterName'> {
   /** The cluster's kind when the caller knows it (e.g. from `takeSnapshot`); found out otherwise. */
   clusterKind?: ClusterKind | undefined;
 }
@@ -46,9 +46,7 @@ export interface ExistingExport {
   taggedWorkflowId: string | null;
 }
 
-export interface FindLatestInput extends ClusterRef {
-  exportBucketId: string;
-}
+export interface FindLatestInput extends ClusterRef, Pick<ExportIds, 'exportBucketId'> {}
 
 /** Result of `findLatestExportableSnapshot`. */
 export interface LatestExportableSnapshot {
@@ -106,62 +104,92 @@ function tagOf(job: ExportJob): string | null {
   return job.customData?.find((c) => c.key === IDEMPOTENCY_TAG_KEY)?.value ?? null;
 }
 
+/** What a snapshot read needs: the client, the cluster and the attempt's abort signal. */
+interface SnapshotRead<R extends ClusterRef = ClusterRef> {
+  atlas: AtlasClient;
+  ref: R;
+  signal: AbortSignal;
+}
+
+/**
+ * A cluster's snapshots, from the path that serves its kind. The kind unknown, the replica-set list is read
+ * first and, when it lists nothing, the sharded-cluster list: the spec names the two lists "Replica Set Cloud
+ * Backups" and "Sharded Cluster Cloud Backups" without saying what each answers for the other kind; an empty
+ * list is what the simulator answers there (an inference; a replica set with no snapshots costs one more
+ * request, which finds none either).
+ */
+async function listOf({
+  atlas,
+  ref,
+  signal,
+}: SnapshotRead): Promise<{ snapshots: Snapshot[]; kind: ClusterKind | undefined }> {
+  if (ref.clusterKind === 'shardedCluster') {
+    return {
+      snapshots: await atlas.listShardedClusterSnapshots(ref.groupId, ref.clusterName, { signal }),
+      kind: 'shardedCluster',
+    };
+  }
+  const replicaSet = await atlas.listSnapshots(ref.groupId, ref.clusterName, { signal });
+  if (replicaSet.length > 0 || ref.clusterKind === 'replicaSet') return { snapshots: replicaSet, kind: 'replicaSet' };
+  const sharded = await atlas.listShardedClusterSnapshots(ref.groupId, ref.clusterName, { signal });
+  return { snapshots: sharded, kind: sharded.length > 0 ? 'shardedCluster' : undefined };
+}
+
+/**
+ * One snapshot, from the path that serves its cluster's kind. The kind unknown, the replica-set path is read first
+ * and, on 404, the sharded-cluster one (each path serves only its kind, per the spec); a 404 from both is the
+ * replica-set path's.
+ */
+async function readOne({
+  atlas,
+  ref,
+  signal,
+}: SnapshotRead<ClusterRef & { snapshotId: string }>): Promise<{ snapshot: Snapshot; kind: ClusterKind }> {
+  const sharded = () => atlas.getShardedClusterSnapshot(ref.groupId, ref.clusterName, ref.snapshotId, { signal });
+  if (ref.clusterKind === 'shardedCluster') return { snapshot: await sharded(), kind: 'shardedCluster' };
+  try {
+    return {
+      snapshot: await atlas.getSnapshot(ref.groupId, ref.clusterName, ref.snapshotId, { signal }),
+      kind: 'replicaSet',
+    };
+  } catch (err) {
+    if (ref.clusterKind === 'replicaSet' || !isNotFound(err)) throw err;
+    try {
+      return { snapshot: await sharded(), kind: 'shardedCluster' };
+    } catch (second) {
+      throw isNotFound(second) ? err : second;
+    }
+  }
+}
+
+/**
+ * Atlas refused a new on-demand snapshot (`err`): when that is because one is unfinished, adopts it; when that one
+ * is not listed (it just finished), fails retryably so the next attempt takes a new snapshot. Other errors rethrow.
+ */
+async function adoptUnfinished(read: SnapshotRead<TakeSnapshotInput>, err: unknown): Promise<TakeSnapshotResult> {
+  if (!(err instanceof AtlasApiError && err.status === 400 && err.errorCode === UNFINISHED_ON_DEMAND_SNAPSHOT)) {
+    throw err;
+  }
+  const { snapshots, kind } = await listOf(read);
+  const unfinished = snapshots.find((s) => isOnDemand(s) && isUnfinished(s));
+  if (unfinished) {
+    log.info('Adopted the unfinished on-demand snapshot', { snapshotId: unfinished.id });
+    return { snapshot: toSnapshotInfo(unfinished, kind), adopted: true };
+  }
+  throw ApplicationFailure.create({
+    type: UNFINISHED_ON_DEMAND_SNAPSHOT,
+    message: `Atlas refused a new on-demand snapshot of ${read.ref.clusterName} because one is unfinished, but none is listed as queued or in progress; retrying`,
+    nonRetryable: false,
+  });
+}
+
 /** Snapshot activities, bound to the same Atlas client (and its credentials) as the export activities. */
 export function createSnapshotActivities(atlas: AtlasClient) {
-  /**
-   * A cluster's snapshots, from the path that serves its kind. The kind unknown, the replica-set list is read
-   * first and, when it lists nothing, the sharded-cluster list: the spec names the two lists "Replica Set Cloud
-   * Backups" and "Sharded Cluster Cloud Backups" without saying what each answers for the other kind; an empty
-   * list is what the simulator answers there (an inference; a replica set with no snapshots costs one more
-   * request, which finds none either).
-   */
-  async function listOf(
-    ref: ClusterRef,
-    signal: AbortSignal
-  ): Promise<{ snapshots: Snapshot[]; kind: ClusterKind | undefined }> {
-    if (ref.clusterKind === 'shardedCluster') {
-      return {
-        snapshots: await atlas.listShardedClusterSnapshots(ref.groupId, ref.clusterName, { signal }),
-        kind: 'shardedCluster',
-      };
-    }
-    const replicaSet = await atlas.listSnapshots(ref.groupId, ref.clusterName, { signal });
-    if (replicaSet.length > 0 || ref.clusterKind === 'replicaSet') return { snapshots: replicaSet, kind: 'replicaSet' };
-    const sharded = await atlas.listShardedClusterSnapshots(ref.groupId, ref.clusterName, { signal });
-    return { snapshots: sharded, kind: sharded.length > 0 ? 'shardedCluster' : undefined };
-  }
-
-  /**
-   * One snapshot, from the path that serves its cluster's kind. The kind unknown, the replica-set path is read first
-   * and, on 404, the sharded-cluster one (each path serves only its kind, per the spec); a 404 from both is the
-   * replica-set path's.
-   */
-  async function readOne(
-    ref: ClusterRef & { snapshotId: string },
-    signal: AbortSignal
-  ): Promise<{ snapshot: Snapshot; kind: ClusterKind }> {
-    const sharded = () => atlas.getShardedClusterSnapshot(ref.groupId, ref.clusterName, ref.snapshotId, { signal });
-    if (ref.clusterKind === 'shardedCluster') return { snapshot: await sharded(), kind: 'shardedCluster' };
-    try {
-      return {
-        snapshot: await atlas.getSnapshot(ref.groupId, ref.clusterName, ref.snapshotId, { signal }),
-        kind: 'replicaSet',
-      };
-    } catch (err) {
-      if (ref.clusterKind === 'replicaSet' || !isNotFound(err)) throw err;
-      try {
-        return { snapshot: await sharded(), kind: 'shardedCluster' };
-      } catch (second) {
-        throw isNotFound(second) ? err : second;
-      }
-    }
-  }
-
   return {
     /** Every snapshot of a cluster (either kind), newest first as Atlas lists them. */
     async listSnapshots(ref: ClusterRef): Promise<SnapshotInfo[]> {
       return atlasCall(async (signal) => {
-        const { snapshots, kind } = await listOf(ref, signal);
+        const { snapshots, kind } = await listOf({ atlas, ref, signal });
         return snapshots.map((s) => toSnapshotInfo(s, kind));
       });
     },
@@ -169,7 +197,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
     /** One snapshot of a cluster of either kind. */
     async getSnapshot(ref: ClusterRef & { snapshotId: string }): Promise<SnapshotInfo> {
       return atlasCall(async (signal) => {
-        const { snapshot, kind } = await readOne(ref, signal);
+        const { snapshot, kind } = await readOne({ atlas, ref, signal });
         return toSnapshotInfo(snapshot, kind);
       });
     },
@@ -180,7 +208,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
      */
     async findLatestExportableSnapshot(input: FindLatestInput): Promise<LatestExportableSnapshot> {
       return atlasCall(async (signal) => {
-        const { snapshots, kind } = await listOf(input, signal);
+        const { snapshots, kind } = await listOf({ atlas, ref: input, signal });
         let newest: Snapshot | undefined;
         for (const s of snapshots) {
           if (s.status?.toLowerCase() !== 'completed' || s.snapshotType === 'fallback') continue;
@@ -217,24 +245,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
           log.info('Took on-demand snapshot', { snapshotId: taken.id, status: taken.status });
           return { snapshot: toSnapshotInfo(taken), adopted: false };
         } catch (err) {
-          if (!(
-            err instanceof AtlasApiError &&
-            err.status === 400 &&
-            err.errorCode === UNFINISHED_ON_DEMAND_SNAPSHOT
-          )) {
-            throw err;
-          }
-          const { snapshots, kind } = await listOf(input, signal);
-          const unfinished = snapshots.find((s) => isOnDemand(s) && isUnfinished(s));
-          if (unfinished) {
-            log.info('Adopted the unfinished on-demand snapshot', { snapshotId: unfinished.id });
-            return { snapshot: toSnapshotInfo(unfinished, kind), adopted: true };
-          }
-          throw ApplicationFailure.create({
-            type: UNFINISHED_ON_DEMAND_SNAPSHOT,
-            message: `Atlas refused a new on-demand snapshot of ${input.clusterName} because one is unfinished, but none is listed as queued or in progress; retrying`,
-            nonRetryable: false,
-          });
+          return adoptUnfinished({ atlas, ref: input, signal }, err);
         }
       });
     },
@@ -259,7 +270,8 @@ export function createSnapshotActivities(atlas: AtlasClient) {
       // The kind, once found, is carried to the next attempts, so a sharded cluster's wait costs one read each.
       const carry = AttemptCarry.load();
       const snapshot = await atlasCall(async (signal) => {
-        const found = await readOne({ ...input, clusterKind: input.clusterKind ?? carry.state.clusterKind }, signal);
+        const ref = { ...input, clusterKind: input.clusterKind ?? carry.state.clusterKind };
+        const found = await readOne({ atlas, ref, signal });
         // Only a sharded cluster needs it: the replica-set path is the one read first anyway (and no heartbeat).
         if (found.kind === 'shardedCluster') carry.update({ clusterKind: found.kind });
         return toSnapshotInfo(found.snapshot, found.kind);

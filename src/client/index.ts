@@ -59,4 +59,4 @@ export {
   type TargetSummary,
 } from '../shared/scheduled-export-contract';
 export { FailureType } from '../shared/failure-types';
-export { businessKeyWorkflowId, exportWorkflowId } from '../shared/workflow-ids';
+export { businessKeyWorkflowId, exportWorkflowId, type ExportIds } from '../shared/workflow-ids';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './durations';
 import { atlasIdSchema, clusterNameSchema } from './atlas-vocabulary';
 import { ADAPTIVE_DEFAULTS, type PollCadence, type PollMode } from './poll-cadence';
+import type { ExportIds } from './workflow-ids';
 
 export type { CadenceReport } from './poll-cadence';
 
@@ -237,16 +238,17 @@ export const exportSnapshotInputSchema = z.strictObject({
 });
 /** What callers pass to `exportSnapshot`. */
 export type ExportSnapshotInput = z.input<typeof exportSnapshotInputSchema>;
-/** The input after validation and defaults. */
-export type ExportSnapshotParams = Omit<
-  z.output<typeof exportSnapshotInputSchema>,
-  'polling' | 'customData' | 'notify' | 'ifAlreadyExported'
-> & {
-  customData: z.output<typeof customDataSchema> | undefined;
-  notify: { workflowId: string } | undefined;
-  polling: PollingSettings;
-  ifAlreadyExported: IfAlreadyExported;
-};
+/** The input after validation and defaults: the export's ids ({@link ExportIds}) and its settings. */
+export type ExportSnapshotParams = ExportIds &
+  Omit<
+    z.output<typeof exportSnapshotInputSchema>,
+    keyof ExportIds | 'polling' | 'customData' | 'notify' | 'ifAlreadyExported'
+  > & {
+    customData: z.output<typeof customDataSchema> | undefined;
+    notify: { workflowId: string } | undefined;
+    polling: PollingSettings;
+    ifAlreadyExported: IfAlreadyExported;
+  };
 
 /** Validates with defaults filled in; `null` optional fields become absent. */
 export function toExportSnapshotParams(

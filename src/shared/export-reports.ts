@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CadenceReport } from './poll-cadence';
+import type { ExportIds } from './workflow-ids';
 
 /**
  * What `exportSnapshot` reports: its result, the `exportCompleted` signal and the `progress` query, as zod schemas.
@@ -129,3 +130,6 @@ export type ExportProgress = z.infer<typeof exportProgressSchema>;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const cadenceShapeMatches: Same<z.infer<typeof cadenceReportSchema>, CadenceReport> = true;
 void cadenceShapeMatches;
+// Reports name their export by the four ids every other part of the project uses for it.
+const completionIdsMatch: Same<Pick<ExportCompletion, keyof ExportIds>, ExportIds> = true;
+void completionIdsMatch;

@@ -1,19 +1,15 @@
+import type { ExportIds } from './workflow-ids';
+
 /**
  * The Temporal UI's fixed texts for an export (`staticSummary`, one line; `staticDetails`, Markdown), the same
  * whoever starts it: the typed client, the CLI, the local run or a scheduled fleet export.
  */
-interface ExportTarget {
-  groupId: string;
-  clusterName: string;
-  snapshotId: string;
-  exportBucketId: string;
-}
 
-export function exportStaticSummary(t: ExportTarget): string {
+export function exportStaticSummary(t: ExportIds): string {
   return `Export ${t.clusterName} snapshot ${t.snapshotId} to bucket ${t.exportBucketId}`;
 }
 
-export function exportStaticDetails(t: ExportTarget, startedBy?: string): string {
+export function exportStaticDetails(t: ExportIds, startedBy?: string): string {
   return [
     `| | |`,
     `|---|---|`,

@@ -52,8 +52,14 @@ export class ExportObservability {
   }
 
   /** The job's state and progress, as the UI list shows them. */
-  publishStatus(state: string, exportJobId: string | null, exported: number | null, total: number | null): void {
-    this.publish({ state, exportJobId, progressPercent: progressPercent(exported, total) });
+  publishStatus(job: {
+    state: string;
+    exportJobId: string | null;
+    exportedCollections: number | null;
+    totalCollections: number | null;
+  }): void {
+    const { state, exportJobId, exportedCollections, totalCollections } = job;
+    this.publish({ state, exportJobId, progressPercent: progressPercent(exportedCollections, totalCollections) });
   }
 
   /** The stall alarm went off (`polling.stallAfter` without progress), or cleared when progress resumed. */
@@ -72,7 +78,17 @@ export class ExportObservability {
    * The export ended. `outcome` is the Atlas state (`Successful`, `Failed`, `Cancelled`) or the workflow's own
    * (`DeadlineExceeded`, `CreateFailed`, `InvalidInput`, `Detached`).
    */
-  finished(outcome: string, polls: number, startedAtMs: number, nowMs: number): void {
+  finished({
+    outcome,
+    polls,
+    startedAtMs,
+    nowMs,
+  }: {
+    outcome: string;
+    polls: number;
+    startedAtMs: number;
+    nowMs: number;
+  }): void {
     if (outcome === 'Successful') {
       metricMeter.createCounter(EXPORT_METRICS.succeeded.name, 'exports', EXPORT_METRICS.succeeded.help).add(1);
     } else {
