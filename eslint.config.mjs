@@ -34,7 +34,9 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node builtins.' })),
           patterns: [
             {
-              group: ['**/atlas/**', '**/atlas', '**/activities/**', '**/config', '**/config/**', '**/simulator/**'],
+              // The Atlas client, activities, config and simulator; src/shared/atlas (Atlas's vocabulary and pacing,
+              // pure data) is shared with the workflows.
+              regex: '^(?!.*shared/)(.*/)?(atlas|activities|config|simulator)(/.*)?$',
               message:
                 'Workflows may import only workflow-safe modules (types from activities are fine via import type).',
               allowTypeImports: true,
@@ -70,7 +72,7 @@ export default tseslint.config(
         {
           object: 'Math',
           property: 'random',
-          message: 'Use deterministic jitter (stableFraction in src/shared/poll-schedule.ts), not Math.random.',
+          message: 'Use deterministic jitter (stableFraction in src/shared/polling/backoff.ts), not Math.random.',
         },
       ],
     },

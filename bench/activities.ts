@@ -2,8 +2,8 @@ import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/
 import { toExportJobStatus } from '../src/activities/export-job-status';
 import { toApplicationFailure } from '../src/activities/failure-mapping';
 import { TERMINAL_EXPORT_JOB_STATES, type AtlasClient } from '../src/atlas';
-import type { ExportJobStatus } from '../src/shared/export-contract';
-import { pollDelayMs, type BackoffSettings } from '../src/shared/poll-schedule';
+import type { ExportJobStatus } from '../src/shared/contract/export-contract';
+import { pollDelayMs, type BackoffSettings } from '../src/shared/polling/backoff';
 
 /** Input of the bench-only `watchExportJob` activity (the heartbeating polling pattern). */
 export interface WatchExportJobInput {

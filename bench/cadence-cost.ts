@@ -25,7 +25,7 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { AtlasClient } from '../src/atlas';
-import { DEFAULT_POLLING, type ExportSnapshotInput } from '../src/shared/export-contract';
+import { DEFAULT_POLLING, type ExportSnapshotInput } from '../src/shared/contract/export-contract';
 import { AtlasSimulator, DEV_CREDENTIALS } from '../src/simulator';
 import { SeededRandom } from '../src/simulator/random';
 import type { RequestLogEntry } from '../src/simulator/types';

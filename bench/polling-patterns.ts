@@ -28,7 +28,7 @@ import {
   pollingInputSchema,
   type ExportSnapshotInput,
   type PollingSettings,
-} from '../src/shared/export-contract';
+} from '../src/shared/contract/export-contract';
 import { AtlasSimulator, DEV_CREDENTIALS, type DefaultFixtures, type ExportPlan } from '../src/simulator';
 import { createBenchActivities, type HeartbeatLog } from './activities';
 import {

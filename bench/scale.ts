@@ -28,7 +28,7 @@ import { Client, Connection } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { freePort, startDevServer } from '../src/dev/dev-server';
-import type { ExportSnapshotInput } from '../src/shared/export-contract';
+import type { ExportSnapshotInput } from '../src/shared/contract/export-contract';
 import { AtlasSimulator, DEV_CREDENTIALS } from '../src/simulator';
 import { writeWorkflowBundle } from '../src/temporal/workflow-bundle';
 import { parsePrometheus, type Sample } from '../test/helpers/prometheus';

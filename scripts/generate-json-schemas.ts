@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONTRACT_SCHEMAS, contractJsonSchema, type ContractSchemaName } from '../src/shared/json-schemas';
+import { CONTRACT_SCHEMAS, contractJsonSchema, type ContractSchemaName } from '../src/shared/contract/json-schemas';
 
 // Writes schemas/<name>.schema.json from the zod schemas of the workflow contract (`npm run schemas`).
 const dir = resolve(__dirname, '..', 'schemas');

@@ -8,7 +8,7 @@ import { ConfigError } from './config';
 import { DEMO_SCHEDULE_ID, deleteDemoSchedule, upsertDemoSchedule } from './dev/demo-schedule';
 import { startLocalStack, type LocalStackOptions } from './dev/local-stack';
 import { stackSummary } from './dev/stack-summary';
-import { describeIssues } from './shared/export-contract';
+import { describeIssues } from './shared/contract/export-contract';
 
 /**
  * The one-command local stack (`npm start`): a Temporal dev server with its Web UI on loopback and the project's

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { pollDelayMs, type BackoffSettings } from '../../src/shared/poll-schedule';
+import { pollDelayMs, type BackoffSettings } from '../../src/shared/polling/backoff';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 

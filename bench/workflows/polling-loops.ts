@@ -5,9 +5,9 @@
  */
 import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../src/activities';
-import { TERMINAL_EXPORT_JOB_STATES } from '../../src/shared/atlas-vocabulary';
-import type { ExportJobStatus } from '../../src/shared/export-contract';
-import { pollDelayMs, type BackoffSettings } from '../../src/shared/poll-schedule';
+import { TERMINAL_EXPORT_JOB_STATES } from '../../src/shared/atlas/vocabulary';
+import type { ExportJobStatus } from '../../src/shared/contract/export-contract';
+import { pollDelayMs, type BackoffSettings } from '../../src/shared/polling/backoff';
 import type { BenchActivities } from '../activities';
 
 export interface LoopExportInput {

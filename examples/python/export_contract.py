@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Literal, Optional, Tuple, Union
 
 SCHEMAS_DIR = Path(os.environ.get("ATLAS_EXPORT_SCHEMAS") or Path(__file__).resolve().parents[2] / "schemas")
 
-# Names shared with src/shared/export-contract.ts: the workflow type, its default task queue, its messages.
+# Names shared with src/shared/contract/export-contract.ts: the workflow type, its default task queue, its messages.
 EXPORT_SNAPSHOT_WORKFLOW = "exportSnapshot"
 DEFAULT_TASK_QUEUE = "atlas-exports"
 EXPORT_COMPLETED_SIGNAL = "exportCompleted"
@@ -25,7 +25,7 @@ EXPORT_PROGRESS_QUERY = "progress"
 
 
 def export_workflow_id(group_id: str, cluster_name: str, snapshot_id: str, export_bucket_id: str) -> str:
-    """The documented default workflow id (exportWorkflowId in src/shared/workflow-ids.ts): every caller that
+    """The documented default workflow id (exportWorkflowId in src/shared/contract/workflow-ids.ts): every caller that
     starts the same export uses the same id, so Temporal runs it once."""
     return f"atlas-export-{group_id}-{cluster_name}-{snapshot_id}-{export_bucket_id}"
 

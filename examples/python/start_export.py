@@ -16,7 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-# Typed from schemas/*.schema.json; the names match src/shared/export-contract.ts.
+# Typed from schemas/*.schema.json; the names match src/shared/contract/export-contract.ts.
 from export_contract import DEFAULT_TASK_QUEUE, EXPORT_SNAPSHOT_WORKFLOW, ExportCompletion, export_workflow_id
 
 

@@ -7,11 +7,11 @@ import {
   type AtlasClient,
   type ExportJob,
 } from '../atlas';
-import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY } from '../shared/export-contract';
-import type { ExportJobStatus } from '../shared/export-contract';
-import { FailureType } from '../shared/failure-types';
-import type { ExportIds } from '../shared/workflow-ids';
-import { learnDurations, type LearnedDurations } from '../shared/poll-cadence';
+import { IDEMPOTENCY_TAG_KEY, RUN_TAG_KEY } from '../shared/contract/export-contract';
+import type { ExportJobStatus } from '../shared/contract/export-contract';
+import { FailureType } from '../shared/contract/failure-types';
+import type { ExportIds } from '../shared/contract/workflow-ids';
+import { learnDurations, type LearnedDurations } from '../shared/polling/poll-cadence';
 import { AttemptCarry } from './attempt-carry';
 import { toExportJobStatus } from './export-job-status';
 import { atlasCall, boundRetryDelayMs } from './failure-mapping';

@@ -1,9 +1,9 @@
 import { activityInfo } from '@temporalio/activity';
 import type { ApplicationFailure } from '@temporalio/common';
 import { TERMINAL_EXPORT_JOB_STATES, type AtlasClient } from '../atlas';
-import type { ExportJobStatus } from '../shared/export-contract';
-import { FailureType } from '../shared/failure-types';
-import type { BackoffSettings } from '../shared/poll-schedule';
+import type { ExportJobStatus } from '../shared/contract/export-contract';
+import { FailureType } from '../shared/contract/failure-types';
+import type { BackoffSettings } from '../shared/polling/backoff';
 import {
   decideNextPoll,
   initialCadenceMemory,
@@ -11,8 +11,8 @@ import {
   type CadenceMemory,
   type PollCadence,
   type PollObservation,
-} from '../shared/poll-cadence';
-import type { ExportIds } from '../shared/workflow-ids';
+} from '../shared/polling/poll-cadence';
+import type { ExportIds } from '../shared/contract/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
 import { createExportJobActivity } from './create-export-job';
 import { describeStatus, toExportJobStatus } from './export-job-status';

@@ -1,6 +1,6 @@
 import type { ExportJob } from '../atlas';
-import type { ExportJobStatus } from '../shared/export-contract';
-import { collectionCount } from '../shared/progress-text';
+import type { ExportJobStatus } from '../shared/contract/export-contract';
+import { collectionCount } from '../shared/observability/progress-text';
 
 /** Shapes an Atlas export job into the status the workflow keeps: identifiers and progress only. */
 export function toExportJobStatus(job: ExportJob): ExportJobStatus {

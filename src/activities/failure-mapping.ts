@@ -1,9 +1,9 @@
-import { RETRY_DELAY_CAP_MS, RETRY_DELAY_FLOOR_MS } from '../shared/retry-delay-bounds';
+import { RETRY_DELAY_CAP_MS, RETRY_DELAY_FLOOR_MS } from '../shared/polling/retry-delay-bounds';
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { AtlasApiError, AtlasError, AtlasNetworkError, AtlasResponseValidationError, AtlasTokenError } from '../atlas';
-import { FailureType } from '../shared/failure-types';
-import { stableFraction } from '../shared/poll-schedule';
+import { FailureType } from '../shared/contract/failure-types';
+import { stableFraction } from '../shared/polling/backoff';
 import { AttemptCarry } from './attempt-carry';
 
 /** What to tell a person for each status that will not get better by retrying. */

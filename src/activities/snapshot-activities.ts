@@ -1,10 +1,10 @@
 import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AtlasApiError, type AtlasClient, type ExportJob, type Snapshot } from '../atlas';
-import { IDEMPOTENCY_TAG_KEY } from '../shared/export-contract';
-import { FailureType } from '../shared/failure-types';
-import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
-import type { ExportIds } from '../shared/workflow-ids';
+import { IDEMPOTENCY_TAG_KEY } from '../shared/contract/export-contract';
+import { FailureType } from '../shared/contract/failure-types';
+import { pollDelayMs, type BackoffSettings } from '../shared/polling/backoff';
+import type { ExportIds } from '../shared/contract/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
 import { atlasCall, notReadyFailure } from './failure-mapping';
 

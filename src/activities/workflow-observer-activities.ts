@@ -1,11 +1,11 @@
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { EXPORT_PROGRESS_QUERY, type ExportCompletion, type ExportProgress } from '../shared/export-contract';
-import { completionFromFailure, summarizeFailure, type FailureSummary } from '../shared/failure-summary';
-import { FailureType } from '../shared/failure-types';
-import { pollDelayMs, type BackoffSettings } from '../shared/poll-schedule';
-import { OBSERVE_OVERDUE_GRACE_MS } from '../shared/workflow-observation';
+import { EXPORT_PROGRESS_QUERY, type ExportCompletion, type ExportProgress } from '../shared/contract/export-contract';
+import { completionFromFailure, summarizeFailure, type FailureSummary } from '../shared/observability/failure-summary';
+import { FailureType } from '../shared/contract/failure-types';
+import { pollDelayMs, type BackoffSettings } from '../shared/polling/backoff';
+import { OBSERVE_OVERDUE_GRACE_MS } from '../shared/polling/workflow-observation';
 import { notReadyFailure } from './failure-mapping';
 
 /** Longest wait for the observed workflow to answer its `progress` query (it needs a live worker). */

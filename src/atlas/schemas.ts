@@ -18,7 +18,7 @@ export {
   EXPORT_JOB_STATES,
   TERMINAL_EXPORT_JOB_STATES,
   type KnownExportJobState,
-} from '../shared/atlas-vocabulary';
+} from '../shared/atlas/vocabulary';
 
 /** A field Atlas may omit, send as `null` or with a type this service does not expect: each reads as absent. */
 function lenient<T extends z.ZodType>(schema: T) {

@@ -1,4 +1,4 @@
-import { durationSchema } from '../shared/durations';
+import { durationSchema } from '../shared/contract/durations';
 
 /** The CLI's name in help and messages (`npm run starter -- <command>`). */
 export const PROGRAM_NAME = 'starter';

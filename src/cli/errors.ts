@@ -7,8 +7,8 @@ import {
   WrongWorkflowTypeError,
 } from '../client/errors';
 import { ConfigError } from '../config';
-import { EXPORT_SNAPSHOT_WORKFLOW } from '../shared/export-contract';
-import { SCHEDULED_EXPORT_WORKFLOW } from '../shared/scheduled-export-contract';
+import { EXPORT_SNAPSHOT_WORKFLOW } from '../shared/contract/export-contract';
+import { SCHEDULED_EXPORT_WORKFLOW } from '../shared/contract/scheduled-export-contract';
 import { CliError, ExitCode, PROGRAM_NAME, UsageError } from './common';
 
 /** How a failed command is reported: exit code, a kind for `--json`, and one message for a person. */

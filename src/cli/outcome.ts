@@ -1,7 +1,7 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ExportCompletion, ExportProgress } from '../shared/export-contract';
-import { collectionCount } from '../shared/progress-text';
+import type { ExportCompletion, ExportProgress } from '../shared/contract/export-contract';
+import { collectionCount } from '../shared/observability/progress-text';
 import { ExitCode, type Output } from './common';
 
 /** How an export ended, as `result`, `watch`, `export --wait` and `progress` (of a closed export) print it. */

@@ -1,5 +1,5 @@
-import type { ExportJobStatus } from '../shared/export-contract';
-import { collectionCount } from '../shared/progress-text';
+import type { ExportJobStatus } from '../shared/contract/export-contract';
+import { collectionCount } from '../shared/observability/progress-text';
 
 /**
  * What `watch` knows about an export at one moment: the progress query's answer when it has one, else the search

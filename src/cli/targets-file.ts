@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { scheduledExportInputSchema, type ScheduledExportInput } from '../shared/scheduled-export-contract';
+import { scheduledExportInputSchema, type ScheduledExportInput } from '../shared/contract/scheduled-export-contract';
 
 /**
  * Reads the targets of a scheduled export from a JSON or YAML file: either a list of targets, or the whole

@@ -1,5 +1,5 @@
-import type { ExportCompletion } from '../shared/export-contract';
-import { FailureType } from '../shared/failure-types';
+import type { ExportCompletion } from '../shared/contract/export-contract';
+import { FailureType } from '../shared/contract/failure-types';
 
 /** The input failed the `exportSnapshot` schema; nothing was started. `message` names each bad field. */
 export class InvalidExportInputError extends Error {

@@ -15,10 +15,10 @@ import {
   type ExportCompletion,
   type ExportProgress,
   type ExportSnapshotInput,
-} from '../shared/export-contract';
-import { completionFromFailure, summarizeFailure } from '../shared/failure-summary';
-import { businessKeyWorkflowId, exportWorkflowId } from '../shared/workflow-ids';
-import { exportStaticDetails, exportStaticSummary } from '../shared/ui-text';
+} from '../shared/contract/export-contract';
+import { completionFromFailure, summarizeFailure } from '../shared/observability/failure-summary';
+import { businessKeyWorkflowId, exportWorkflowId } from '../shared/contract/workflow-ids';
+import { exportStaticDetails, exportStaticSummary } from '../shared/observability/ui-text';
 import { ExportWorkflowError, InvalidExportInputError, WrongWorkflowTypeError } from './errors';
 
 /** Memo key holding the token of the start request that created a run (how `started` is known). */

@@ -49,7 +49,7 @@ export {
   type ExportCompletion,
   type ExportProgress,
   type ExportSnapshotInput,
-} from '../shared/export-contract';
+} from '../shared/contract/export-contract';
 export {
   SCHEDULED_EXPORT_SUMMARY_QUERY,
   SCHEDULED_EXPORT_WORKFLOW,
@@ -57,6 +57,6 @@ export {
   type ScheduledExportInput,
   type ScheduledExportSummary,
   type TargetSummary,
-} from '../shared/scheduled-export-contract';
-export { FailureType } from '../shared/failure-types';
-export { businessKeyWorkflowId, exportWorkflowId, type ExportIds } from '../shared/workflow-ids';
+} from '../shared/contract/scheduled-export-contract';
+export { FailureType } from '../shared/contract/failure-types';
+export { businessKeyWorkflowId, exportWorkflowId, type ExportIds } from '../shared/contract/workflow-ids';

@@ -3,7 +3,7 @@ import {
   SCHEDULED_EXPORT_SUMMARY_QUERY,
   SCHEDULED_EXPORT_WORKFLOW,
   type ScheduledExportSummary,
-} from '../shared/scheduled-export-contract';
+} from '../shared/contract/scheduled-export-contract';
 import { WrongWorkflowTypeError } from './errors';
 
 /** The per-target summary of a `scheduledExport` run (the `summary` query; it also answers once the run closed). */

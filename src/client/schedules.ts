@@ -15,8 +15,8 @@ import {
   parseScheduledExportInput,
   SCHEDULED_EXPORT_WORKFLOW,
   type ScheduledExportInput,
-} from '../shared/scheduled-export-contract';
-import { scheduledRunWorkflowId } from '../shared/workflow-ids';
+} from '../shared/contract/scheduled-export-contract';
+import { scheduledRunWorkflowId } from '../shared/contract/workflow-ids';
 import { InvalidScheduledExportInputError, NotAScheduledExportError, ScheduleExistsError } from './errors';
 
 /**

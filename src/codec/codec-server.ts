@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { PayloadCodec } from '@temporalio/common';
 import { listen } from '../net/listen';
-import { describeIssues } from '../shared/export-contract';
+import { describeIssues } from '../shared/contract/export-contract';
 import { PayloadDecryptionError } from './encryption-codec';
 import { jsonPayloadsSchema, payloadFromJson, payloadToJson } from './payload-json';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from '../atlas';
-import { durationSchema } from '../shared/durations';
+import { durationSchema } from '../shared/contract/durations';
 import { boolString, optionalEnv, optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from '../shared/export-contract';
+import { describeIssues } from '../shared/contract/export-contract';
 import { ConfigError } from './errors';
 
 /** Parses `env` with `schema`, or throws a `ConfigError` naming each bad variable (`env.NAME: …`). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { atlasIdSchema, clusterNameSchema } from '../shared/atlas-vocabulary';
-import { describeIssues } from '../shared/export-contract';
+import { atlasIdSchema, clusterNameSchema } from '../shared/atlas/vocabulary';
+import { describeIssues } from '../shared/contract/export-contract';
 
 /**
  * The one export the local stack (`npm start`) runs against real Atlas: each id from its flag, else from

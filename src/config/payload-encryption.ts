@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AES_256_KEY_BYTES, KEY_ID_PATTERN, KeyRing } from '../codec/key-ring';
-import { describeIssues } from '../shared/export-contract';
+import { describeIssues } from '../shared/contract/export-contract';
 import { optionalEnv, optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
 

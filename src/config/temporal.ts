@@ -3,7 +3,7 @@ import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
 import { z } from 'zod';
 import type { KeyRing } from '../codec/key-ring';
-import { DEFAULT_TASK_QUEUE } from '../shared/export-contract';
+import { DEFAULT_TASK_QUEUE } from '../shared/contract/export-contract';
 import { optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
 import { parsePayloadEncryption } from './payload-encryption';

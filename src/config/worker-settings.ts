@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { statSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from '../shared/atlas-rate-limit';
-import { durationSchema } from '../shared/durations';
+import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from '../shared/atlas/rate-limit';
+import { durationSchema } from '../shared/contract/durations';
 import { optionalEnv, parseEnv } from './env';
 import { ConfigError } from './errors';
 

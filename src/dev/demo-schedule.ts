@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { scheduledExportAction } from '../client/schedules';
-import type { ExportSnapshotInput } from '../shared/export-contract';
-import type { ScheduledExportInput } from '../shared/scheduled-export-contract';
+import type { ExportSnapshotInput } from '../shared/contract/export-contract';
+import type { ScheduledExportInput } from '../shared/contract/scheduled-export-contract';
 
 /** The local stack's hourly demo schedule of fleet exports (simulator only). */
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/search-attributes';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/observability/search-attributes';
 import { freePort } from '../net/listen';
 import { resolveTemporalCli } from './temporal-cli';
 

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { AtlasCredentials } from '../atlas';
 import { hasAtlasCredentials, parseAtlasConfig } from '../config';
 import { parseExportTargetConfig, type ExportTargetFlags } from '../config/export-target';
-import type { ExportSnapshotInput } from '../shared/export-contract';
+import type { ExportSnapshotInput } from '../shared/contract/export-contract';
 import { AtlasSimulator, DEV_CREDENTIALS, type DefaultFixtures } from '../simulator';
 import type { DemoSchedule } from './demo-schedule';
 

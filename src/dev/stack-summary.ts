@@ -1,5 +1,5 @@
-import { DEFAULT_TASK_QUEUE } from '../shared/export-contract';
-import type { ExportIds } from '../shared/workflow-ids';
+import { DEFAULT_TASK_QUEUE } from '../shared/contract/export-contract';
+import type { ExportIds } from '../shared/contract/workflow-ids';
 import type { LocalStack } from './local-stack';
 
 /**

@@ -1,6 +1,6 @@
 import { makeTelemetryFilterString, Runtime, type Logger } from '@temporalio/worker';
 import type { AtlasClient } from '../atlas';
-import { ATLAS_REQUEST_METRICS, HISTOGRAM_BUCKETS } from '../shared/metric-names';
+import { ATLAS_REQUEST_METRICS, HISTOGRAM_BUCKETS } from '../shared/observability/metric-names';
 
 export interface WorkerRuntimeOptions {
   logger: Logger;

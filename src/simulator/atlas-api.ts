@@ -1,4 +1,4 @@
-import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../shared/atlas-vocabulary';
+import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../shared/atlas/vocabulary';
 import { SimApiError, type FieldViolation } from './errors';
 import { buildPage, parsePaging } from './pagination';
 import { jobProgress } from './export-jobs';

@@ -1,4 +1,4 @@
-import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../shared/atlas-vocabulary';
+import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../shared/atlas/vocabulary';
 import { daysMs, type SimClock } from './clock';
 import { validatePlan } from './export-jobs';
 import { type ClusterRecord, type FixedExportJobOptions, type ProjectRecord } from './records';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ATLAS_ID_PATTERN } from '../shared/atlas-vocabulary';
+import { ATLAS_ID_PATTERN } from '../shared/atlas/vocabulary';
 import { type IssuedToken } from './auth';
 import { type StateData } from './records';
 import { type DefaultFixtures } from './types';

@@ -1,6 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { AtlasRateLimitSetting } from '../shared/atlas-rate-limit';
+import type { AtlasRateLimitSetting } from '../shared/atlas/rate-limit';
 import { classifyStartupError } from './startup-retry';
 
 /** The server refused to set the limit for a reason a person must fix (permission, unsupported server). */

@@ -1,5 +1,5 @@
 import type { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/search-attributes';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../shared/observability/search-attributes';
 import { classifyStartupError } from './startup-retry';
 
 /** `temporal.api.enums.v1.IndexedValueType` values of the types this project uses. */

@@ -1,7 +1,7 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { EXPORT_METRICS } from '../shared/metric-names';
-import { SEARCH_ATTRIBUTES, progressPercent } from '../shared/search-attributes';
+import { EXPORT_METRICS } from '../shared/observability/metric-names';
+import { SEARCH_ATTRIBUTES, progressPercent } from '../shared/observability/search-attributes';
 
 /**
  * Command-changing revisions of the upserts, each behind its `patched()` id so recorded histories replay:

@@ -9,10 +9,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExportCompletion, ExportJobStatus, ExportProgress } from '../shared/export-contract';
-import { FailureType } from '../shared/failure-types';
-import { collectionCount } from '../shared/progress-text';
-import type { ExportIds } from '../shared/workflow-ids';
+import type { ExportCompletion, ExportJobStatus, ExportProgress } from '../shared/contract/export-contract';
+import { FailureType } from '../shared/contract/failure-types';
+import { collectionCount } from '../shared/observability/progress-text';
+import type { ExportIds } from '../shared/contract/workflow-ids';
 import { iso, workflowNow } from './clock';
 import { ExportObservability } from './export-observability';
 import type { ExportResumeState } from './export-resume-state';

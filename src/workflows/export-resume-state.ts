@@ -1,5 +1,5 @@
-import type { ExportJobStatus } from '../shared/export-contract';
-import type { CadenceMemory } from '../shared/poll-cadence';
+import type { ExportJobStatus } from '../shared/contract/export-contract';
+import type { CadenceMemory } from '../shared/polling/poll-cadence';
 
 /** What a run hands to the next one when it continues as new to keep history bounded. */
 export interface ExportResumeState {

@@ -10,12 +10,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, CreateExportJobResult } from '../activities';
-import { atlasProjectPacing } from '../shared/atlas-rate-limit';
-import { TERMINAL_EXPORT_JOB_STATES } from '../shared/atlas-vocabulary';
-import type { ExportCompletion, ExportJobStatus, ExportSnapshotParams } from '../shared/export-contract';
-import { decideNextPoll, initialCadenceMemory, toCadenceReport, type CadenceMemory } from '../shared/poll-cadence';
-import { RETRY_DELAY_CAP_MS } from '../shared/retry-delay-bounds';
-import { WORKFLOW_EXPORT_STATES } from '../shared/search-attributes';
+import { atlasProjectPacing } from '../shared/atlas/rate-limit';
+import { TERMINAL_EXPORT_JOB_STATES } from '../shared/atlas/vocabulary';
+import type { ExportCompletion, ExportJobStatus, ExportSnapshotParams } from '../shared/contract/export-contract';
+import {
+  decideNextPoll,
+  initialCadenceMemory,
+  toCadenceReport,
+  type CadenceMemory,
+} from '../shared/polling/poll-cadence';
+import { RETRY_DELAY_CAP_MS } from '../shared/polling/retry-delay-bounds';
+import { WORKFLOW_EXPORT_STATES } from '../shared/observability/search-attributes';
 import { iso, workflowNow } from './clock';
 import type { ExportReport } from './export-report';
 import type { ExportResumeState } from './export-resume-state';

@@ -6,9 +6,9 @@ import {
   type ExportCompletion,
   type ExportSnapshotInput,
   type ExportSnapshotParams,
-} from '../shared/export-contract';
-import { FailureType } from '../shared/failure-types';
-import { WORKFLOW_EXPORT_STATES } from '../shared/search-attributes';
+} from '../shared/contract/export-contract';
+import { FailureType } from '../shared/contract/failure-types';
+import { WORKFLOW_EXPORT_STATES } from '../shared/observability/search-attributes';
 import { workflowNow } from './clock';
 import { ExportReport, type ReportedExport } from './export-report';
 import type { ExportResumeState } from './export-resume-state';

@@ -5,7 +5,7 @@ import {
   type ScheduledExportParams,
   type ScheduledExportSummary,
   type TargetSummary,
-} from '../shared/scheduled-export-contract';
+} from '../shared/contract/scheduled-export-contract';
 import { iso, workflowNow } from './clock';
 import { exportCompletedSignal, summaryQuery } from './messages';
 import { historyFull } from './run-limits';

@@ -4,8 +4,11 @@ import {
   EXPORT_PROGRESS_QUERY,
   type ExportCompletion,
   type ExportProgress,
-} from '../shared/export-contract';
-import { SCHEDULED_EXPORT_SUMMARY_QUERY, type ScheduledExportSummary } from '../shared/scheduled-export-contract';
+} from '../shared/contract/export-contract';
+import {
+  SCHEDULED_EXPORT_SUMMARY_QUERY,
+  type ScheduledExportSummary,
+} from '../shared/contract/scheduled-export-contract';
 
 /** Sent by `exportSnapshot` to its `notify.workflowId` when the export ends, whatever the outcome. */
 export const exportCompletedSignal = defineSignal<[ExportCompletion]>(EXPORT_COMPLETED_SIGNAL);

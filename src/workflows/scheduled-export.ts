@@ -6,12 +6,12 @@ import {
   log,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FailureType } from '../shared/failure-types';
+import { FailureType } from '../shared/contract/failure-types';
 import {
   parseScheduledExportInput,
   type ScheduledExportInput,
   type ScheduledExportSummary,
-} from '../shared/scheduled-export-contract';
+} from '../shared/contract/scheduled-export-contract';
 import { FleetRun, type ScheduledExportResumeState } from './fleet-run';
 import { TargetExporter } from './target-exporter';
 

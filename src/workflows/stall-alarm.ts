@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, sleep } from '@temporalio/workflow';
-import type { ExportJobStatus } from '../shared/export-contract';
-import { FailureType } from '../shared/failure-types';
-import { collectionCount } from '../shared/progress-text';
+import type { ExportJobStatus } from '../shared/contract/export-contract';
+import { FailureType } from '../shared/contract/failure-types';
+import { collectionCount } from '../shared/observability/progress-text';
 import { iso, workflowNow } from './clock';
 
 export interface StallAlarmOptions {

@@ -9,21 +9,21 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { atlasProjectPacing } from '../shared/atlas-rate-limit';
-import { MAX_DURATION_MS } from '../shared/durations';
-import type { ExportCompletion, ExportSnapshotInput } from '../shared/export-contract';
-import { completionFromFailure, summarizeFailure, type FailureSummary } from '../shared/failure-summary';
-import { FailureType } from '../shared/failure-types';
+import { atlasProjectPacing } from '../shared/atlas/rate-limit';
+import { MAX_DURATION_MS } from '../shared/contract/durations';
+import type { ExportCompletion, ExportSnapshotInput } from '../shared/contract/export-contract';
+import { completionFromFailure, summarizeFailure, type FailureSummary } from '../shared/observability/failure-summary';
+import { FailureType } from '../shared/contract/failure-types';
 import {
   policyKind,
   type ExportTargetParams,
   type ScheduledExportInput,
   type ScheduledExportParams,
   type TargetSummary,
-} from '../shared/scheduled-export-contract';
-import { exportStaticDetails, exportStaticSummary } from '../shared/ui-text';
-import { exportWorkflowId } from '../shared/workflow-ids';
-import { OBSERVE_OVERDUE_GRACE_MS } from '../shared/workflow-observation';
+} from '../shared/contract/scheduled-export-contract';
+import { exportStaticDetails, exportStaticSummary } from '../shared/observability/ui-text';
+import { exportWorkflowId } from '../shared/contract/workflow-ids';
+import { OBSERVE_OVERDUE_GRACE_MS } from '../shared/polling/workflow-observation';
 import { iso, workflowNow } from './clock';
 import { exportSnapshot } from './export-snapshot';
 import { isPastDeadline } from './run-limits';

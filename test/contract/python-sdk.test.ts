@@ -4,9 +4,9 @@ import {
   EXPORT_COMPLETED_SIGNAL,
   EXPORT_PROGRESS_QUERY,
   EXPORT_SNAPSHOT_WORKFLOW,
-} from '../../src/shared/export-contract';
-import { FailureType } from '../../src/shared/failure-types';
-import { exportWorkflowId } from '../../src/shared/workflow-ids';
+} from '../../src/shared/contract/export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
+import { exportWorkflowId } from '../../src/shared/contract/workflow-ids';
 import { useExportSuite } from '../helpers/export-harness';
 import { pythonPeers, readSchema, runPython } from '../helpers/python-peers';
 import { uniqueId } from '../helpers/temporal';

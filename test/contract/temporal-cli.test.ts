@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
-import type { ExportProgress } from '../../src/shared/export-contract';
-import { EXPORT_PROGRESS_QUERY, EXPORT_SNAPSHOT_WORKFLOW } from '../../src/shared/export-contract';
-import { FailureType } from '../../src/shared/failure-types';
-import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { exportWorkflowId } from '../../src/shared/workflow-ids';
+import type { ExportProgress } from '../../src/shared/contract/export-contract';
+import { EXPORT_PROGRESS_QUERY, EXPORT_SNAPSHOT_WORKFLOW } from '../../src/shared/contract/export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/observability/search-attributes';
+import { exportWorkflowId } from '../../src/shared/contract/workflow-ids';
 import { useExportSuite } from '../helpers/export-harness';
 
 /**

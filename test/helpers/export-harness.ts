@@ -5,7 +5,7 @@ import {
 } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import type { ExportProgress, ExportSnapshotInput } from '../../src/shared/export-contract';
+import type { ExportProgress, ExportSnapshotInput } from '../../src/shared/contract/export-contract';
 import { exportSnapshot, progressQuery } from '../../src/workflows';
 import { exportListener } from '../fixtures/listener-workflow';
 import type { SimulatorOptions } from '../../src/simulator';

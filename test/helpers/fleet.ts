@@ -1,4 +1,4 @@
-import type { ExportTarget } from '../../src/shared/scheduled-export-contract';
+import type { ExportTarget } from '../../src/shared/contract/scheduled-export-contract';
 import type { AtlasSimulator } from '../../src/simulator';
 
 /** A project of its own (so the simulator's per-project stats are this test's alone) with clusters and a bucket. */

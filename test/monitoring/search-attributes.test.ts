@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/dev/dev-server';
-import { SEARCH_ATTRIBUTE_DEFINITIONS, SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { SEARCH_ATTRIBUTE_DEFINITIONS, SEARCH_ATTRIBUTES } from '../../src/shared/observability/search-attributes';
 import { ensureSearchAttributes, SearchAttributesError } from '../../src/temporal/search-attributes';
 import { useExportSuite } from '../helpers/export-harness';
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { startExport, waitForExport } from '../../src/client';
-import { exportStaticSummary } from '../../src/shared/ui-text';
+import { exportStaticSummary } from '../../src/shared/observability/ui-text';
 import { resolveChromium } from '../helpers/chromium';
 import { useExportSuite } from '../helpers/export-harness';
 

@@ -1,7 +1,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/observability/search-attributes';
 import { pollingInProgress, useExportSuite, waitForProgress } from '../helpers/export-harness';
 
 const suite = useExportSuite();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseExportSnapshotInput } from '../../src/shared/export-contract';
-import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { parseExportSnapshotInput } from '../../src/shared/contract/export-contract';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/observability/search-attributes';
 import { progressQuery } from '../../src/workflows';
 import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 

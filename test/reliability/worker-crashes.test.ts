@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExportCompletion } from '../../src/shared/export-contract';
+import type { ExportCompletion } from '../../src/shared/contract/export-contract';
 import { exportListener, receivedQuery } from '../fixtures/listener-workflow';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { ExportHarness } from '../helpers/export-harness';

@@ -7,7 +7,7 @@ import {
   type CreateExportJobResult,
 } from '../../src/activities/export-activities';
 import type { AtlasClient } from '../../src/atlas';
-import { FailureType } from '../../src/shared/failure-types';
+import { FailureType } from '../../src/shared/contract/failure-types';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { durationSchema } from '../../src/shared/durations';
-import { DEFAULT_POLLING, parseExportSnapshotInput } from '../../src/shared/export-contract';
-import { ADAPTIVE_DEFAULTS } from '../../src/shared/poll-cadence';
-import { pollDelayMs, stableFraction } from '../../src/shared/poll-schedule';
+import { durationSchema } from '../../src/shared/contract/durations';
+import { DEFAULT_POLLING, parseExportSnapshotInput } from '../../src/shared/contract/export-contract';
+import { ADAPTIVE_DEFAULTS } from '../../src/shared/polling/poll-cadence';
+import { pollDelayMs, stableFraction } from '../../src/shared/polling/backoff';
 
 const valid = {
   groupId: '5f0c1e2d3b4a596877869500',

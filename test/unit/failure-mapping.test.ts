@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError } from '../../src/atlas';
 import { fallbackRetryDelayMs, toApplicationFailure } from '../../src/activities/failure-mapping';
-import { FailureType } from '../../src/shared/failure-types';
+import { FailureType } from '../../src/shared/contract/failure-types';
 
 const ref = { method: 'POST', path: '/api/atlas/v2/groups/g/clusters/c/backup/exports' };
 const apiError = (status: number, errorCode?: string, retryAfterMs?: number) =>

@@ -6,9 +6,9 @@ import {
   exportCompletionSchema,
   parseExportSnapshotInput,
   type ExportCompletion,
-} from '../../src/shared/export-contract';
-import { CONTRACT_SCHEMAS, contractJsonSchema, type ContractSchemaName } from '../../src/shared/json-schemas';
-import { parseScheduledExportInput } from '../../src/shared/scheduled-export-contract';
+} from '../../src/shared/contract/export-contract';
+import { CONTRACT_SCHEMAS, contractJsonSchema, type ContractSchemaName } from '../../src/shared/contract/json-schemas';
+import { parseScheduledExportInput } from '../../src/shared/contract/scheduled-export-contract';
 
 /**
  * The published JSON Schemas (schemas/) are the zod schemas' output, and say the same as the zod schemas about

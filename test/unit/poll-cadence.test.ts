@@ -11,7 +11,7 @@ import {
   type LearnedDurations,
   type PollCadence,
   type PollObservation,
-} from '../../src/shared/poll-cadence';
+} from '../../src/shared/polling/poll-cadence';
 
 const MIN = 60_000;
 const adaptive: PollCadence = { mode: 'adaptive', ...ADAPTIVE_DEFAULTS, timeScale: 1 };

@@ -7,8 +7,8 @@ import {
   type PollExportJobResult,
 } from '../../src/activities/export-activities';
 import type { AtlasClient } from '../../src/atlas';
-import { FailureType } from '../../src/shared/failure-types';
-import { ADAPTIVE_DEFAULTS, initialCadenceMemory, type PollCadence } from '../../src/shared/poll-cadence';
+import { FailureType } from '../../src/shared/contract/failure-types';
+import { ADAPTIVE_DEFAULTS, initialCadenceMemory, type PollCadence } from '../../src/shared/polling/poll-cadence';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 
 /**

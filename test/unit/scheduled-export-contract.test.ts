@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseTargets, TargetsFileError } from '../../src/cli/targets-file';
-import { DEFAULT_EXPORT_CONCURRENCY, parseScheduledExportInput } from '../../src/shared/scheduled-export-contract';
-import { businessKeyWorkflowId, exportWorkflowId } from '../../src/shared/workflow-ids';
+import {
+  DEFAULT_EXPORT_CONCURRENCY,
+  parseScheduledExportInput,
+} from '../../src/shared/contract/scheduled-export-contract';
+import { businessKeyWorkflowId, exportWorkflowId } from '../../src/shared/contract/workflow-ids';
 
 const G = 'a'.repeat(24);
 const B = 'b'.repeat(24);

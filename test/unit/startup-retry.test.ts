@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, type NativeConnectionOptions, Runtime } from '@temporalio/worker';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/dev-server';
-import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/shared/search-attributes';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/shared/observability/search-attributes';
 import { applyAtlasRateLimit, AtlasRateLimitError } from '../../src/temporal/atlas-rate-limit';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseTargets, TargetsFileError } from '../../src/cli/targets-file';
-import { parseScheduledExportInput } from '../../src/shared/scheduled-export-contract';
+import { parseScheduledExportInput } from '../../src/shared/contract/scheduled-export-contract';
 import { atlasId, checkProperty, clusterName, garbage, propertySummary } from '../helpers/properties';
 
 /**

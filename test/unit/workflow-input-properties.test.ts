@@ -1,20 +1,20 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../../src/shared/atlas-vocabulary';
-import { MAX_DURATION_MS } from '../../src/shared/durations';
+import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../../src/shared/atlas/vocabulary';
+import { MAX_DURATION_MS } from '../../src/shared/contract/durations';
 import {
   IDEMPOTENCY_TAG_KEY,
   parseExportSnapshotInput,
   RUN_TAG_KEY,
   type ExportSnapshotParams,
   type PollingSettings,
-} from '../../src/shared/export-contract';
+} from '../../src/shared/contract/export-contract';
 import {
   MAX_EXPORT_CONCURRENCY,
   MAX_SCHEDULED_TARGETS,
   parseScheduledExportInput,
   type ScheduledExportParams,
-} from '../../src/shared/scheduled-export-contract';
+} from '../../src/shared/contract/scheduled-export-contract';
 import { atlasId, checkProperty, clusterName, garbage, propertySummary } from '../helpers/properties';
 
 /**

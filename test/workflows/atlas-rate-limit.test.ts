@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND } from '../../src/shared/atlas-rate-limit';
-import type { ExportSnapshotInput } from '../../src/shared/export-contract';
+import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND } from '../../src/shared/atlas/rate-limit';
+import type { ExportSnapshotInput } from '../../src/shared/contract/export-contract';
 import { applyAtlasRateLimit } from '../../src/temporal/atlas-rate-limit';
 import { exportSnapshot } from '../../src/workflows';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';

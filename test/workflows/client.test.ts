@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ExportCompletion, ExportProgress } from '../../src/shared/export-contract';
-import { FailureType } from '../../src/shared/failure-types';
+import type { ExportCompletion, ExportProgress } from '../../src/shared/contract/export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
 import { exportViaChild } from '../fixtures/caller-workflow';
 import { useExportSuite } from '../helpers/export-harness';
 import { runCli } from '../helpers/run-cli';

@@ -1,8 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { exportCompletionSchema, exportProgressSchema } from '../../src/shared/export-contract';
-import { FailureType } from '../../src/shared/failure-types';
+import { exportCompletionSchema, exportProgressSchema } from '../../src/shared/contract/export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
 import { progressQuery, scheduledExport, summaryQuery } from '../../src/workflows';
 import { failureOf, FAST_POLLING, pollingInProgress, useExportSuite, waitForProgress } from '../helpers/export-harness';
 import { createFleet } from '../helpers/fleet';

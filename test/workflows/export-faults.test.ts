@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/simulator';
-import { FailureType } from '../../src/shared/failure-types';
+import { FailureType } from '../../src/shared/contract/failure-types';
 import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { activityResults, fetchHistoryStats } from '../helpers/history';
 import { TEST_SECRETS, TEST_SERVICE_ACCOUNT } from '../helpers/atlas';

@@ -1,8 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import type { ExportCompletion } from '../../src/shared/export-contract';
-import { FailureType } from '../../src/shared/failure-types';
+import type { ExportCompletion } from '../../src/shared/contract/export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
 import { progressQuery } from '../../src/workflows';
 import { TEST_SERVICE_ACCOUNT } from '../helpers/atlas';
 import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';

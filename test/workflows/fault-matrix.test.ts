@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault, RequestLogEntry } from '../../src/simulator';
-import { FailureType } from '../../src/shared/failure-types';
+import { FailureType } from '../../src/shared/contract/failure-types';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { ExportHarness, failureOf } from '../helpers/export-harness';
 import { fetchHistoryStats } from '../helpers/history';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FailureType } from '../../src/shared/failure-types';
-import { parseExportSnapshotInput } from '../../src/shared/export-contract';
-import { parseScheduledExportInput } from '../../src/shared/scheduled-export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
+import { parseExportSnapshotInput } from '../../src/shared/contract/export-contract';
+import { parseScheduledExportInput } from '../../src/shared/contract/scheduled-export-contract';
 import { scheduledExport } from '../../src/workflows';
 import { failureOf, useExportSuite } from '../helpers/export-harness';
 import { checkAsyncProperty } from '../helpers/properties';

@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../src/dev/dev-server';
-import type { ScheduledExportSummary } from '../../src/shared/scheduled-export-contract';
-import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import type { ScheduledExportSummary } from '../../src/shared/contract/scheduled-export-contract';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/observability/search-attributes';
 
 const ROOT = resolve(__dirname, '..', '..');
 

@@ -12,7 +12,7 @@ import { startCodecServer, type RunningCodecServer } from '../../src/codec/codec
 import { payloadToJson } from '../../src/codec/payload-json';
 import { parseTemporalConfig, type TemporalConfig } from '../../src/config';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
-import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/observability/search-attributes';
 import { connectClient } from '../../src/temporal/connection';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { FAST_POLLING } from '../helpers/export-harness';

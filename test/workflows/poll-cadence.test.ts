@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { CadenceReport, ExportCompletion, ExportSnapshotInput } from '../../src/shared/export-contract';
+import type { CadenceReport, ExportCompletion, ExportSnapshotInput } from '../../src/shared/contract/export-contract';
 import { progressQuery } from '../../src/workflows';
 import { useExportSuite } from '../helpers/export-harness';
 import { fetchHistoryStats } from '../helpers/history';

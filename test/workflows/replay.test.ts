@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { exportWorkflowId } from '../../src/shared/workflow-ids';
+import { exportWorkflowId } from '../../src/shared/contract/workflow-ids';
 import { exportSnapshot, scheduledExport } from '../../src/workflows';
 import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { createFleet } from '../helpers/fleet';

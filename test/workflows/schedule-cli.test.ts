@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ScheduledExportSummary } from '../../src/shared/scheduled-export-contract';
+import type { ScheduledExportSummary } from '../../src/shared/contract/scheduled-export-contract';
 import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { createFleet, jobsBySnapshotAndBucket } from '../helpers/fleet';
 import { runCli } from '../helpers/run-cli';

@@ -1,8 +1,8 @@
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { ScheduledExportInput, ScheduledExportSummary } from '../../src/shared/scheduled-export-contract';
-import { FailureType } from '../../src/shared/failure-types';
-import { exportWorkflowId } from '../../src/shared/workflow-ids';
+import type { ScheduledExportInput, ScheduledExportSummary } from '../../src/shared/contract/scheduled-export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
+import { exportWorkflowId } from '../../src/shared/contract/workflow-ids';
 import { progressQuery, scheduledExport, summaryQuery } from '../../src/workflows';
 import { failureOf, FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { createFleet, jobsBySnapshotAndBucket } from '../helpers/fleet';

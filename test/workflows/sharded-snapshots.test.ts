@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ScheduledExportInput } from '../../src/shared/scheduled-export-contract';
+import type { ScheduledExportInput } from '../../src/shared/contract/scheduled-export-contract';
 import { scheduledExport } from '../../src/workflows';
 import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
 import { uniqueId } from '../helpers/temporal';

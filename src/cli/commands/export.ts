@@ -1,14 +1,14 @@
 import { Command } from 'commander';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startExport } from '../../client/exports';
-import { durationSchema } from '../../shared/durations';
+import { durationSchema } from '../../shared/contract/durations';
 import {
   EXPORT_PROGRESS_QUERY,
   exportSnapshotInputSchema,
   type ExportProgress,
   type ExportSnapshotInput,
-} from '../../shared/export-contract';
-import type { ExportIds } from '../../shared/workflow-ids';
+} from '../../shared/contract/export-contract';
+import type { ExportIds } from '../../shared/contract/workflow-ids';
 import { collect, ExitCode, MAX_CLI_INTERVAL_MS, UsageError, type Output } from '../common';
 import { withClient } from '../connect';
 import { describeProgress, printOutcome } from '../outcome';

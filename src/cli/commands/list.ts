@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { atlasIdSchema, clusterNameSchema, EXPORT_JOB_STATES } from '../../shared/atlas-vocabulary';
-import { durationSchema } from '../../shared/durations';
-import { EXPORT_SNAPSHOT_WORKFLOW } from '../../shared/export-contract';
-import { SEARCH_ATTRIBUTES, WORKFLOW_EXPORT_STATES } from '../../shared/search-attributes';
-import type { ExportIds } from '../../shared/workflow-ids';
+import { atlasIdSchema, clusterNameSchema, EXPORT_JOB_STATES } from '../../shared/atlas/vocabulary';
+import { durationSchema } from '../../shared/contract/durations';
+import { EXPORT_SNAPSHOT_WORKFLOW } from '../../shared/contract/export-contract';
+import { SEARCH_ATTRIBUTES, WORKFLOW_EXPORT_STATES } from '../../shared/observability/search-attributes';
+import type { ExportIds } from '../../shared/contract/workflow-ids';
 import { action, outputOf, type CliRun } from '../action';
 import { CliError, ExitCode, terminalWidth, UsageError, type Output } from '../common';
 import { withClient } from '../connect';

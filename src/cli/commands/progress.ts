@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describeExport } from '../../client/exports';
-import { EXPORT_PROGRESS_QUERY, type ExportProgress } from '../../shared/export-contract';
+import { EXPORT_PROGRESS_QUERY, type ExportProgress } from '../../shared/contract/export-contract';
 import { action, outputOf, type CliRun } from '../action';
 import { ExitCode } from '../common';
 import { withClient } from '../connect';

@@ -3,9 +3,13 @@ import { Command } from 'commander';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { WrongWorkflowTypeError } from '../../client/errors';
-import { durationSchema } from '../../shared/durations';
-import { EXPORT_PROGRESS_QUERY, EXPORT_SNAPSHOT_WORKFLOW, type ExportProgress } from '../../shared/export-contract';
-import { SEARCH_ATTRIBUTES } from '../../shared/search-attributes';
+import { durationSchema } from '../../shared/contract/durations';
+import {
+  EXPORT_PROGRESS_QUERY,
+  EXPORT_SNAPSHOT_WORKFLOW,
+  type ExportProgress,
+} from '../../shared/contract/export-contract';
+import { SEARCH_ATTRIBUTES } from '../../shared/observability/search-attributes';
 import { action, outputOf, type CliRun } from '../action';
 import { ExitCode, MAX_CLI_INTERVAL_MS, terminalWidth, UsageError, type Output } from '../common';
 import { withClient } from '../connect';

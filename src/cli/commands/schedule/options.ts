@@ -8,7 +8,7 @@ import {
   type OverlapPolicy,
   type ScheduleChanges,
 } from '../../../client/schedules';
-import type { ScheduledExportInput } from '../../../shared/scheduled-export-contract';
+import type { ScheduledExportInput } from '../../../shared/contract/scheduled-export-contract';
 import { CliError, collect, durationFlag, ExitCode, UsageError } from '../../common';
 import { addPollingOptions, pollingFromOptions, type PollingOptions } from '../../polling-options';
 import { invalidArgumentDetail } from '../../errors';

@@ -1,5 +1,5 @@
-import { TERMINAL_EXPORT_JOB_STATES } from './atlas-vocabulary';
-import { pollDelayMs, stableFraction } from './poll-schedule';
+import { TERMINAL_EXPORT_JOB_STATES } from '../atlas/vocabulary';
+import { pollDelayMs, stableFraction } from './backoff';
 
 /**
  * When to read an export job next. Pure and free of I/O and clocks: the polling activity calls it once per

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { durationSchema } from './durations';
-import { atlasIdSchema, clusterNameSchema } from './atlas-vocabulary';
-import { ADAPTIVE_DEFAULTS, type PollCadence, type PollMode } from './poll-cadence';
+import { atlasIdSchema, clusterNameSchema } from '../atlas/vocabulary';
+import { ADAPTIVE_DEFAULTS, type PollCadence, type PollMode } from '../polling/poll-cadence';
 import type { ExportIds } from './workflow-ids';
 
-export type { CadenceReport } from './poll-cadence';
+export type { CadenceReport } from '../polling/poll-cadence';
 
 /**
  * The public contract of the `exportSnapshot` workflow: its input, result and completion signal. Other

@@ -6,8 +6,8 @@ import {
   TerminatedFailure,
   TimeoutFailure,
 } from '@temporalio/common';
-import type { ExportCompletion } from './export-contract';
-import { FailureType } from './failure-types';
+import type { ExportCompletion } from '../contract/export-contract';
+import { FailureType } from '../contract/failure-types';
 
 /**
  * Reading failures back: what a parent workflow, an activity observing a workflow, and the typed client report

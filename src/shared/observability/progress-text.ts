@@ -1,4 +1,4 @@
-import type { ExportJobStatus } from './export-contract';
+import type { ExportJobStatus } from '../contract/export-contract';
 
 /**
  * How far an export is, in words: `12/40 collections` for replica sets, `3 components` for sharded clusters,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CadenceReport } from './poll-cadence';
+import type { CadenceReport } from '../polling/poll-cadence';
 import type { ExportIds } from './workflow-ids';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { atlasIdSchema, clusterNameSchema } from './atlas-vocabulary';
+import { atlasIdSchema, clusterNameSchema } from '../atlas/vocabulary';
 import { durationSchema } from './durations';
 import { customDataSchema, describeIssues, maximumAtLeastInitial, pollingInputSchema } from './export-contract';
 

@@ -1,6 +1,8 @@
 /**
- * The poll cadence: capped exponential backoff with deterministic jitter. Pure and free of I/O, so the
- * activity that polls, the workflow and the benchmarks compute the same schedule.
+ * Capped exponential backoff with deterministic jitter: the waits of the activities' own short read loops (a
+ * snapshot until it completes, an observed workflow) and the `fixed`/`exponential` modes of the poll cadence
+ * (`poll-cadence.ts`, which decides when to read an export job). Pure and free of I/O, so activities, the
+ * workflow and the benchmarks compute the same waits.
  */
 
 export interface BackoffSettings {

@@ -1,4 +1,4 @@
-import type { ExportIds } from './workflow-ids';
+import type { ExportIds } from '../contract/workflow-ids';
 
 /**
  * The Temporal UI's fixed texts for an export (`staticSummary`, one line; `staticDetails`, Markdown), the same
