@@ -47,9 +47,21 @@ export interface DevServer {
  * The process is killed with the parent's exit if the caller forgets to stop it.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  if (options.port) return startDevServerOn(options.port, options);
+  // A port we chose may be taken between our probe and the server's bind (by any process's outgoing connection):
+  // then choose again, twice at most.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOn(await freePort(options.ip ?? '127.0.0.1'), options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startDevServerOn(port: number, options: DevServerOptions): Promise<DevServer> {
   const cli = resolveTemporalCli();
   const ip = options.ip ?? '127.0.0.1';
-  const port = options.port || (await freePort(ip));
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', options.logLevel ?? 'error'];
   args.push('--namespace', options.namespace ?? 'default');
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', ip);
@@ -63,13 +75,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   // Its own process group: a Ctrl-C in the terminal reaches the caller, which stops the server in order (after
   // its worker), instead of the server dying under a worker and a client that are still using it.
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // Both streams kept (the tail): the CLI reports some start-up errors, such as a port in use, on stdout.
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
+  const keep = (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
-  });
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 

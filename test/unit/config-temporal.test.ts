@@ -2,37 +2,16 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  configSecrets,
-  parseTemporalConfig,
-  parseWorkerConfig,
-  redactedWorkerConfig,
-} from '../../src/config';
+import { configSecrets, parseTemporalConfig, parseWorkerConfig, redactedWorkerConfig } from '../../src/config';
 import { connectionOptions } from '../../src/temporal/connection';
+import { configError, privateFiles } from '../helpers/config-errors';
+
+const configErrorOf = (fn: () => unknown): string => configError(fn, [SECRET]);
 
 /** The Temporal connection as `@temporalio/envconfig` reads it: profiles, TOML, *_DATA, gRPC metadata, TLS. */
 
 const SECRET = 'temporal-api-key-0815-secret';
-const dir = mkdtempSync(join(tmpdir(), 'aeo-envconfig-'));
-
-function file(name: string, content: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, content, { mode: 0o600 });
-  return path;
-}
-
-function configError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    const message = (err as Error).message;
-    expect(message).not.toContain(SECRET);
-    return message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const { dir, write: file } = privateFiles('aeo-envconfig-');
 
 const TOML = file(
   'temporal.toml',
@@ -113,7 +92,7 @@ describe('profiles and the TOML file', () => {
       'profile.default.namespace in TEMPORAL_CONFIG_FILE',
     ],
   ])('refuses %j naming what is wrong, never a secret', (env, expected) => {
-    expect(configError(() => parseTemporalConfig(env))).toContain(expected);
+    expect(configErrorOf(() => parseTemporalConfig(env))).toContain(expected);
   });
 });
 
@@ -134,8 +113,8 @@ describe('TLS', () => {
   });
 
   it('refuses a TEMPORAL_TLS that is not a boolean, and disabling host verification', () => {
-    expect(configError(() => parseTemporalConfig({ TEMPORAL_TLS: 'maybe' }))).toContain('env.TEMPORAL_TLS');
-    expect(configError(() => parseTemporalConfig({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }))).toContain(
+    expect(configErrorOf(() => parseTemporalConfig({ TEMPORAL_TLS: 'maybe' }))).toContain('env.TEMPORAL_TLS');
+    expect(configErrorOf(() => parseTemporalConfig({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }))).toContain(
       'env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: is not supported'
     );
   });
@@ -172,11 +151,11 @@ describe('TLS', () => {
   });
 
   it('refuses a certificate without its key, a path and data for the same file, and an unreadable file', () => {
-    expect(configError(() => parseTemporalConfig({ TEMPORAL_TLS_CLIENT_CERT_DATA: 'PEM' }))).toContain(
+    expect(configErrorOf(() => parseTemporalConfig({ TEMPORAL_TLS_CLIENT_CERT_DATA: 'PEM' }))).toContain(
       'env.TEMPORAL_TLS_CLIENT_CERT_DATA is set without the client key'
     );
     expect(
-      configError(() =>
+      configErrorOf(() =>
         parseTemporalConfig({
           TEMPORAL_TLS_SERVER_CA_CERT_PATH: TOML,
           TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'PEM',
@@ -184,7 +163,7 @@ describe('TLS', () => {
       )
     ).toContain('set TEMPORAL_TLS_SERVER_CA_CERT_PATH or TEMPORAL_TLS_SERVER_CA_CERT_DATA');
     expect(
-      configError(() =>
+      configErrorOf(() =>
         parseTemporalConfig({
           TEMPORAL_TLS_CLIENT_CERT_PATH: join(dir, 'no-cert.pem'),
           TEMPORAL_TLS_CLIENT_KEY_PATH: TOML,

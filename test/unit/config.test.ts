@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   hasAtlasCredentials,
   parseAtlasConfig,
   parseTemporalConfig,
   parseWorkerConfig,
   redactedWorkerConfig,
 } from '../../src/config';
+import { configError } from '../helpers/config-errors';
 
 const SECRET = 'super-secret-value-4711';
-
-function configError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('Temporal config', () => {
   it('defaults to a local dev server and the atlas-exports queue', () => {

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCodecServerConfig } from '../../src/codec/codec-server-config';
+import { configError, privateFiles } from '../helpers/config-errors';
 import {
-  ConfigError,
   configSecrets,
   parsePayloadEncryption,
   parseTemporalConfig,
@@ -16,26 +14,9 @@ import {
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64url');
 const short = randomBytes(16).toString('base64');
-const dir = mkdtempSync(join(tmpdir(), 'aeo-keys-'));
-
-function keyFile(name: string, content: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, content, { mode: 0o600 });
-  return path;
-}
-
+const { dir, write: keyFile } = privateFiles('aeo-keys-');
 /** The ConfigError message; asserts it shows no key material. */
-function configError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    const message = (err as Error).message;
-    for (const key of [k1, k2, short]) expect(message).not.toContain(key);
-    return message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configErrorOf = (fn: () => unknown): string => configError(fn, [k1, k2, short]);
 
 describe('payload encryption config', () => {
   it('is off by default', () => {
@@ -51,31 +32,31 @@ describe('payload encryption config', () => {
 
   it('needs PAYLOAD_ENCRYPTION_KEY_ID with several keys, and it must be one of them', () => {
     const keys = `k1:${k1},k2:${k2}`;
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: keys }))).toContain(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: keys }))).toContain(
       'env.PAYLOAD_ENCRYPTION_KEY_ID is required when several keys are configured (key ids: k1, k2)'
     );
     const ring = parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: keys, PAYLOAD_ENCRYPTION_KEY_ID: 'k2' })!;
     expect(ring.currentKeyId).toBe('k2');
     expect(ring.key('k2')).toEqual(Buffer.from(k2, 'base64url'));
     expect(
-      configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: keys, PAYLOAD_ENCRYPTION_KEY_ID: 'k3' }))
+      configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: keys, PAYLOAD_ENCRYPTION_KEY_ID: 'k3' }))
     ).toContain('env.PAYLOAD_ENCRYPTION_KEY_ID: "k3" is not one of the configured key ids (k1, k2)');
   });
 
   it('names the entry and the problem for bad keys, never the value', () => {
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1},k2:${short}` }))).toBe(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1},k2:${short}` }))).toBe(
       'Invalid configuration: env.PAYLOAD_ENCRYPTION_KEYS[1].key: must decode to 32 bytes (AES-256), not 16'
     );
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: k1 }))).toBe(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: k1 }))).toBe(
       'Invalid configuration: env.PAYLOAD_ENCRYPTION_KEYS[0]: must be id:base64key'
     );
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1}!` }))).toContain(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1}!` }))).toContain(
       'env.PAYLOAD_ENCRYPTION_KEYS[0].key: must be base64'
     );
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k 1:${k1}` }))).toContain(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k 1:${k1}` }))).toContain(
       'env.PAYLOAD_ENCRYPTION_KEYS[0].id: must be 1-64 characters'
     );
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1},k1:${k2}` }))).toContain(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1},k1:${k2}` }))).toContain(
       'key id "k1" is repeated'
     );
   });
@@ -105,34 +86,34 @@ describe('payload encryption config', () => {
   });
 
   it('explains key file problems without quoting the file', () => {
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: join(dir, 'missing') }))).toBe(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: join(dir, 'missing') }))).toBe(
       'Invalid configuration: env.PAYLOAD_ENCRYPTION_KEY_FILE: cannot read the file (ENOENT)'
     );
     const broken = keyFile('broken.json', `{"keys": [{"id": "k1", "key": "${k1}"}`);
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: broken }))).toBe(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: broken }))).toBe(
       'Invalid configuration: env.PAYLOAD_ENCRYPTION_KEY_FILE: the file is not valid JSON'
     );
     const shortKey = keyFile('short.json', JSON.stringify({ keys: [{ id: 'k1', key: short }] }));
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: shortKey }))).toContain(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: shortKey }))).toContain(
       'env.PAYLOAD_ENCRYPTION_KEY_FILE.keys[0].key: must decode to 32 bytes'
     );
     const badLine = keyFile('bad.txt', `k1:${k1}\n${k2}\n`);
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: badLine }))).toBe(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: badLine }))).toBe(
       'Invalid configuration: env.PAYLOAD_ENCRYPTION_KEY_FILE line 2: must be id:base64key'
     );
     const wrongCurrent = keyFile('current.json', JSON.stringify({ currentKeyId: 'k9', keys: [{ id: 'k1', key: k1 }] }));
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: wrongCurrent }))).toContain(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_FILE: wrongCurrent }))).toContain(
       'env.PAYLOAD_ENCRYPTION_KEY_FILE.currentKeyId: "k9" is not one of the configured key ids (k1)'
     );
   });
 
   it('refuses both sources at once, and a key id without keys', () => {
     expect(
-      configError(() =>
+      configErrorOf(() =>
         parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1}`, PAYLOAD_ENCRYPTION_KEY_FILE: '/keys' })
       )
     ).toContain('set either PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE, not both');
-    expect(configError(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_ID: 'k1' }))).toContain(
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEY_ID: 'k1' }))).toContain(
       'env.PAYLOAD_ENCRYPTION_KEY_ID is set but there are no keys'
     );
   });
@@ -171,18 +152,18 @@ describe('codec server config', () => {
   });
 
   it('needs keys, origins without paths, and a token long enough to guess hard', () => {
-    expect(configError(() => parseCodecServerConfig({}))).toContain(
+    expect(configErrorOf(() => parseCodecServerConfig({}))).toContain(
       'the codec server needs the payload encryption keys'
     );
     expect(
-      configError(() =>
+      configErrorOf(() =>
         parseCodecServerConfig({ PAYLOAD_ENCRYPTION_KEYS: keys, CODEC_SERVER_CORS_ORIGINS: 'https://ui.example.com/x' })
       )
     ).toContain('env.CODEC_SERVER_CORS_ORIGINS[0]: each entry must be an origin');
     expect(
-      configError(() => parseCodecServerConfig({ PAYLOAD_ENCRYPTION_KEYS: keys, CODEC_SERVER_CORS_ORIGINS: '*' }))
+      configErrorOf(() => parseCodecServerConfig({ PAYLOAD_ENCRYPTION_KEYS: keys, CODEC_SERVER_CORS_ORIGINS: '*' }))
     ).toContain('env.CODEC_SERVER_CORS_ORIGINS[0]');
-    const tokenError = configError(() =>
+    const tokenError = configErrorOf(() =>
       parseCodecServerConfig({ PAYLOAD_ENCRYPTION_KEYS: keys, CODEC_SERVER_TOKEN: 'short-tok' })
     );
     expect(tokenError).toContain('env.CODEC_SERVER_TOKEN: must be at least 16 characters');
