@@ -12,11 +12,18 @@ echo "Temporal CLI: $TEMPORAL_CLI_PATH ($("$TEMPORAL_CLI_PATH" --version))"
 # The Python SDK peers of test/contract/python-sdk.test.ts; without them it skips (fails under CI=true).
 bash scripts/ensure-python-peers.sh || echo "Python peers unavailable: test/contract/python-sdk.test.ts will skip" >&2
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
-echo "== lint"; npx eslint . && npx prettier --check . >/dev/null
+# One command a line: under `set -e` a failing `a && b` would not stop the script.
+echo "== lint"
+npx eslint .
+npx prettier --check . >/dev/null
 echo "== tests"
 mkdir -p test-artifacts
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
+# The console gets what a person reads: a dot per test, every failure in full (with the logs of failing tests
+# only) and the summary. Every test's result and timing is kept in test-artifacts/ (JSON and JUnit XML).
+npx vitest run --silent=passed-only --reporter=dot \
+  --reporter=json --outputFile.json=test-artifacts/vitest.json \
+  --reporter=junit --outputFile.junit=test-artifacts/junit.xml "$@" || status=$?
 # One plain closing line for tools that read it: "N passed, N failed, N skipped".
 node -e '
   const r = require("./test-artifacts/vitest.json");
