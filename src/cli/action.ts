@@ -1,5 +1,7 @@
-import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { Command } from 'commander';
 import { output, type Output } from './common';
+import { withClient } from './connect';
 
 /** What a command's action reports back to `main`. */
 export interface CliRun {
@@ -22,4 +24,28 @@ export function action<A extends unknown[]>(
     // Commander passes the operands, then the options object, then the command.
     run.exitCode = await fn(command, ...(args.slice(0, -2) as A));
   };
+}
+
+/** What a command that reads one workflow is: its name, texts and what it does with a connected client. */
+export interface WorkflowIdCommandSpec {
+  name: string;
+  summary: string;
+  description: string;
+  /** Whose id the operand is: "the export's", "the scheduled run's". */
+  whose: string;
+  run: (client: Client, workflowId: string, out: Output) => Promise<number>;
+}
+
+/** A command of one `<workflow-id>` operand that connects to Temporal once the arguments are valid. */
+export function workflowIdCommand(run: CliRun, spec: WorkflowIdCommandSpec): Command {
+  return new Command(spec.name)
+    .summary(spec.summary)
+    .description(spec.description)
+    .argument('<workflow-id>', `${spec.whose} workflow id`)
+    .action(
+      action(run, (cmd: Command, workflowId: string) => {
+        const out = outputOf(cmd);
+        return withClient((client) => spec.run(client, workflowId, out));
+      })
+    );
 }
