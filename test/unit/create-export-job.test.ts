@@ -9,6 +9,7 @@ import {
 import type { AtlasClient } from '../../src/atlas';
 import { FailureType } from '../../src/shared/contract/failure-types';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { testLogger } from '../helpers/test-logger';
 
 /**
  * `createExportJob` attempt by attempt outside Temporal (MockActivityEnvironment), against the simulator: the time
@@ -37,14 +38,17 @@ function attempt(
   heartbeats: unknown[] = []
 ): Promise<CreateExportJobResult> {
   const scheduled = Date.now() - (opts.scheduledAgoMs ?? 0);
-  const env = new MockActivityEnvironment({
-    attempt: opts.attempt ?? 1,
-    scheduledTimestampMs: scheduled,
-    currentAttemptScheduledTimestampMs: scheduled,
-    startToCloseTimeoutMs: opts.startToCloseTimeoutMs ?? 60_000,
-    scheduleToCloseTimeoutMs: 0,
-    heartbeatDetails: opts.heartbeatDetails,
-  });
+  const env = new MockActivityEnvironment(
+    {
+      attempt: opts.attempt ?? 1,
+      scheduledTimestampMs: scheduled,
+      currentAttemptScheduledTimestampMs: scheduled,
+      startToCloseTimeoutMs: opts.startToCloseTimeoutMs ?? 60_000,
+      scheduleToCloseTimeoutMs: 0,
+      heartbeatDetails: opts.heartbeatDetails,
+    },
+    { logger: testLogger() }
+  );
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   const activities = createExportActivities(client);
   return env.run((i: CreateExportJobInput) => activities.createExportJob(i), input);

@@ -10,6 +10,7 @@ import type { AtlasClient } from '../../src/atlas';
 import { FailureType } from '../../src/shared/contract/failure-types';
 import { ADAPTIVE_DEFAULTS, initialCadenceMemory, type PollCadence } from '../../src/shared/polling/poll-cadence';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { testLogger } from '../helpers/test-logger';
 
 /**
  * `pollExportJob` attempt by attempt, outside Temporal (MockActivityEnvironment sets the attempt number) and
@@ -51,12 +52,15 @@ async function attempt(
   heartbeatDetails?: unknown
 ): Promise<PollExportJobResult> {
   // No schedule-to-close: the mock's default would bound every wait to half of its few seconds.
-  const env = new MockActivityEnvironment({
-    attempt: n,
-    scheduledTimestampMs: Date.now(),
-    scheduleToCloseTimeoutMs: 0,
-    heartbeatDetails,
-  });
+  const env = new MockActivityEnvironment(
+    {
+      attempt: n,
+      scheduledTimestampMs: Date.now(),
+      scheduleToCloseTimeoutMs: 0,
+      heartbeatDetails,
+    },
+    { logger: testLogger() }
+  );
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   const activities = createExportActivities(client);
   return env.run((i: unknown) => activities.pollExportJob(i as PollExportJobInput), input);
