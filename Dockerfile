@@ -3,10 +3,14 @@
 # Base: Debian trixie (glibc). @temporalio/core-bridge ships no musl build, so Alpine images fail at
 # load time. Node 26 is the Active LTS line; the code also runs on Node 20 (package.json engines).
 
+# Images by tag only: no registry was reachable to read their digests (docs/security.md, "Compose defaults").
 FROM node:26.11.0-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No dependency's install script runs (npm's allowScripts policy only warns about an unreviewed one, and runs it),
+# then the one this stage needs, named with the version package-lock.json installs: @swc/core's postinstall checks
+# its native binding, which the workflow bundler uses (test/deploy checks the versions).
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild @swc/core@1.16.22
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # Compiles to dist/ and prebuilds the workflow bundle (dist/workflow-bundle.js) from the same source.
@@ -15,7 +19,9 @@ RUN npm run build
 FROM node:26.11.0-trixie-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# No install script at all: the runtime needs none (protobufjs's only prints a version-scheme warning, and
+# @swc/core's native binding comes as an optional dependency; the worker loads the prebuilt bundle).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:26.11.0-trixie-slim AS runtime
 ENV NODE_ENV=production

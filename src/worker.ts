@@ -39,6 +39,7 @@ async function main(): Promise<number> {
     baseUrl: config.atlas.baseUrl,
     credentials: config.atlas.credentials,
     timeoutMs: config.atlas.requestTimeoutMs,
+    maxResponseBytes: config.atlasMaxResponseBytes,
   });
   recordAtlasRequestMetrics(atlas, runtime);
   // The runtime's own signal handlers only drain workers, and there is none yet: stop waiting instead.

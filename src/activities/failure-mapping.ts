@@ -1,7 +1,14 @@
 import { RETRY_DELAY_CAP_MS, RETRY_DELAY_FLOOR_MS } from '../shared/polling/retry-delay-bounds';
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { AtlasApiError, AtlasError, AtlasNetworkError, AtlasResponseValidationError, AtlasTokenError } from '../atlas';
+import {
+  AtlasApiError,
+  AtlasError,
+  AtlasNetworkError,
+  AtlasResponseTooLargeError,
+  AtlasResponseValidationError,
+  AtlasTokenError,
+} from '../atlas';
 import { FailureType } from '../shared/contract/failure-types';
 import { stableFraction } from '../shared/polling/backoff';
 import { AttemptCarry } from './attempt-carry';
@@ -78,6 +85,8 @@ export function boundRetryDelayMs(requestedMs: number, budgetLeftMs?: number): n
  *   through `nextRetryDelay`, with a jittered exponential fallback (10 s, 20 s, 40 s … capped at 5 min, by
  *   consecutive errors) when the header is missing or unreadable, as Atlas's rate-limit docs advise; either way
  *   bounded by {@link boundRetryDelayMs}.
+ * - A body over the response limit: non-retryable (`AtlasResponseTooLarge`): the same read gets the same body, and
+ *   each retry would spend the project's rate budget reading it again; the message names the setting that raises it.
  * - Anything else is returned unchanged (the SDK makes it a retryable failure).
  *
  * @param consecutiveErrors Atlas errors in a row in this activity, this one included (1-based), for the fallback
@@ -130,6 +139,14 @@ export function toApplicationFailure(
       message: `${sentence(err.message)} To fix: the Atlas API changed in a way this version does not understand; upgrade atlas-export-orchestrator or report the fields above.`,
       nonRetryable: true,
       details: [{ status: err.status, issues: err.issues, method: err.method, path: err.path }],
+    });
+  }
+  if (err instanceof AtlasResponseTooLargeError) {
+    return ApplicationFailure.create({
+      type: FailureType.AtlasResponseTooLarge,
+      message: `${sentence(err.message)} To fix: check ATLAS_BASE_URL points at Atlas; if the answer is genuine, raise WORKER_ATLAS_MAX_RESPONSE_BYTES.`,
+      nonRetryable: true,
+      details: [{ status: err.status, maxBytes: err.maxBytes, method: err.method, path: err.path }],
     });
   }
   if (err instanceof AtlasNetworkError) {

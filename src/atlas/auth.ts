@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { request, type Dispatcher } from 'undici';
-import { AtlasNetworkError, AtlasResponseValidationError, AtlasTokenError, parseRetryAfter } from './errors';
+import { readLimitedText } from './body';
+import {
+  AtlasNetworkError,
+  AtlasResponseTooLargeError,
+  AtlasResponseValidationError,
+  AtlasTokenError,
+  parseRetryAfter,
+} from './errors';
 import { oauthTokenSchema } from './schemas';
 
 /** Atlas credentials. Only ever held by the worker process, in the Atlas client's closure. */
@@ -31,10 +38,17 @@ export interface AtlasAuthenticator {
   ): Promise<boolean>;
 }
 
-export function createAuthenticator(
-  credentials: AtlasCredentials,
-  deps: { baseUrl: string; dispatcher: Dispatcher; timeoutMs: number; userAgent: string }
-): AtlasAuthenticator {
+/** What an auth scheme that calls Atlas itself (the OAuth token endpoint) shares with the client. */
+export interface AuthDeps {
+  baseUrl: string;
+  dispatcher: Dispatcher;
+  timeoutMs: number;
+  userAgent: string;
+  /** The largest token response read; see `AtlasClientOptions.maxResponseBytes`. */
+  maxResponseBytes: number;
+}
+
+export function createAuthenticator(credentials: AtlasCredentials, deps: AuthDeps): AtlasAuthenticator {
   return credentials.mode === 'api-key'
     ? new DigestAuthenticator(credentials.publicKey, credentials.privateKey)
     : new ServiceAccountAuthenticator(credentials.clientId, credentials.clientSecret, deps);
@@ -147,7 +161,7 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
   constructor(
     private readonly clientId: string,
     private readonly clientSecret: string,
-    private readonly deps: { baseUrl: string; dispatcher: Dispatcher; timeoutMs: number; userAgent: string }
+    private readonly deps: AuthDeps
   ) {}
 
   async authorization(_target: RequestTarget, _signal: AbortSignal): Promise<string> {
@@ -209,8 +223,9 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
         bodyTimeout: this.deps.timeoutMs,
         signal,
       });
-      text = await res.body.text();
+      text = await readLimitedText(res, this.deps.maxResponseBytes, ref);
     } catch (err) {
+      if (err instanceof AtlasResponseTooLargeError) throw err;
       throw new AtlasNetworkError(ref, err);
     }
     const json = safeJson(text);

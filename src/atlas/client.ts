@@ -1,7 +1,15 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { createAuthenticator, safeJson, type AtlasAuthenticator, type AtlasCredentials } from './auth';
-import { AtlasApiError, AtlasNetworkError, AtlasResponseValidationError, parseRetryAfter } from './errors';
+import { DEFAULT_ATLAS_MAX_RESPONSE_BYTES, readLimitedText } from './body';
+import {
+  AtlasApiError,
+  AtlasError,
+  AtlasNetworkError,
+  AtlasResponseTooLargeError,
+  AtlasResponseValidationError,
+  parseRetryAfter,
+} from './errors';
 import {
   ATLAS_ID_PATTERN,
   apiErrorSchema,
@@ -33,6 +41,11 @@ export interface AtlasClientOptions {
   /** Connection pool; defaults to a private keep-alive Agent. */
   dispatcher?: Dispatcher;
   userAgent?: string;
+  /**
+   * The largest response body read, token endpoint included; a larger one fails the call with
+   * `AtlasResponseTooLargeError`. Default {@link DEFAULT_ATLAS_MAX_RESPONSE_BYTES} (8 MiB).
+   */
+  maxResponseBytes?: number;
 }
 
 export interface CallOptions {
@@ -72,6 +85,7 @@ export class AtlasClient {
   readonly baseUrl: string;
   private readonly origin: string;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly auth: AtlasAuthenticator;
@@ -83,6 +97,7 @@ export class AtlasClient {
     this.baseUrl = (options.baseUrl ?? DEFAULT_ATLAS_BASE_URL).replace(/\/+$/, '');
     this.origin = new URL(this.baseUrl).origin;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_ATLAS_MAX_RESPONSE_BYTES;
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 32 });
     this.userAgent = options.userAgent ?? 'atlas-export-orchestrator';
@@ -91,6 +106,7 @@ export class AtlasClient {
       dispatcher: this.dispatcher,
       timeoutMs: this.timeoutMs,
       userAgent: this.userAgent,
+      maxResponseBytes: this.maxResponseBytes,
     });
   }
 
@@ -329,8 +345,13 @@ export class AtlasClient {
         bodyTimeout: this.timeoutMs,
         signal,
       });
-      // Always read the body to the end, so the connection goes back to the pool.
-      const text = await res.body.text();
+      // Read the body to the end, so the connection goes back to the pool; one past the limit is dropped instead.
+      const text = await readLimitedText(res, this.maxResponseBytes, ref).catch((err: unknown) => {
+        if (err instanceof AtlasResponseTooLargeError) {
+          this.emit({ operation, method, status: res.statusCode, durationMs: performance.now() - started });
+        }
+        throw err;
+      });
       this.emit({ operation, method, status: res.statusCode, durationMs: performance.now() - started });
       return {
         status: res.statusCode,
@@ -340,13 +361,7 @@ export class AtlasClient {
         authorization,
       };
     } catch (err) {
-      if (
-        err instanceof AtlasApiError ||
-        err instanceof AtlasResponseValidationError ||
-        err instanceof AtlasNetworkError
-      ) {
-        throw err;
-      }
+      if (err instanceof AtlasError) throw err;
       this.emit({ operation, method, status: 'network-error', durationMs: performance.now() - started });
       throw new AtlasNetworkError(ref, err);
     }

@@ -9,7 +9,7 @@ export interface AtlasRequestRef {
 
 /** Base of every error the Atlas client throws; `kind` tells them apart without `instanceof`. */
 export abstract class AtlasError extends Error {
-  abstract readonly kind: 'api' | 'response-validation' | 'network';
+  abstract readonly kind: 'api' | 'response-validation' | 'response-too-large' | 'network';
   readonly method: string;
   readonly path: string;
 
@@ -98,6 +98,41 @@ export class AtlasResponseValidationError extends AtlasError {
     this.status = status;
     this.issues = list;
     this.resourceId = resourceId;
+  }
+}
+
+/**
+ * Atlas (or whatever answers at the base URL) sent a body larger than the client reads (`maxBytes`), so the client
+ * stopped reading and closed the connection. `declaredBytes` is the `Content-Length` when that alone was over the
+ * limit (nothing was read); else `receivedBytes` is how far the client read before it stopped. A 2xx to a POST still
+ * means Atlas performed it.
+ */
+export class AtlasResponseTooLargeError extends AtlasError {
+  override readonly name = 'AtlasResponseTooLargeError';
+  readonly kind = 'response-too-large' as const;
+  readonly status: number;
+  readonly maxBytes: number;
+  readonly declaredBytes: number | undefined;
+  readonly receivedBytes: number | undefined;
+
+  constructor(
+    ref: AtlasRequestRef,
+    status: number,
+    maxBytes: number,
+    size: { declaredBytes?: number; receivedBytes?: number }
+  ) {
+    super(
+      `Atlas ${ref.method} ${ref.path} answered ${status} with a body over the ${maxBytes}-byte response limit (${
+        size.declaredBytes !== undefined
+          ? `Content-Length ${size.declaredBytes}; nothing read`
+          : `stopped reading after ${size.receivedBytes ?? 0} bytes`
+      })`,
+      ref
+    );
+    this.status = status;
+    this.maxBytes = maxBytes;
+    this.declaredBytes = size.declaredBytes;
+    this.receivedBytes = size.receivedBytes;
   }
 }
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from '../shared/atlas/rate-limit';
+import { DEFAULT_ATLAS_MAX_RESPONSE_BYTES } from '../atlas/body';
 import { durationSchema } from '../shared/contract/durations';
 import { optionalEnv, parseEnv } from './env';
 import { ConfigError } from './errors';
@@ -153,6 +154,14 @@ export const WORKER_SETTINGS = {
       .transform((v): AtlasRateLimitSetting => (v === 'off' || v === 'skip' ? v : Number(v))),
     default: DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND,
     description: 'Atlas activity attempts/s per project, fleet-wide; `off`; `skip` leaves the task queue alone',
+  }),
+  atlasMaxResponseBytes: setting({
+    variable: 'WORKER_ATLAS_MAX_RESPONSE_BYTES',
+    schema: int(65_536, 268_435_456),
+    default: DEFAULT_ATLAS_MAX_RESPONSE_BYTES,
+    docDefault: '8388608 (8 MiB)',
+    description:
+      'Largest Atlas response body read (token endpoint included), 64 KiB to 256 MiB; a larger one fails `AtlasResponseTooLarge`',
   }),
   startupRetryTimeoutMs: setting({
     variable: 'WORKER_STARTUP_RETRY_TIMEOUT',

@@ -55,6 +55,7 @@ export const faultSchema = z.strictObject({
     'patchBody',
     'emptyList',
     'replaceBody',
+    'oversizedBody',
   ]),
   status: z.number().int().min(100).max(599).optional(),
   errorCode: z.string().min(1).optional(),
@@ -66,6 +67,12 @@ export const faultSchema = z.strictObject({
   itemIndex: z.number().int().nonnegative().optional(),
   page: z.boolean().optional(),
   body: z.unknown().optional(),
+  sizeBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 32)
+    .optional(),
   delayMs: z.number().nonnegative().max(600_000).optional(),
   afterHandling: z.boolean().optional(),
 }) satisfies z.ZodType<Fault>;

@@ -63,6 +63,8 @@ export function faultStage(faults: FaultQueue, sleeps: Sleeps): Stage {
       }
       case 'slowBody':
         return slowBody(r, await next(), fault.delayMs ?? 1000, sleeps);
+      case 'oversizedBody':
+        return oversizedBody(r, await next(), fault.sizeBytes ?? 16 * 1024 * 1024);
     }
   };
 }
@@ -99,5 +101,31 @@ async function slowBody(r: SimRequest, out: Reply, delayMs: number, sleeps: Slee
   r.res.write(text.slice(0, half));
   if (await sleeps.sleep(delayMs)) r.res.end(text.slice(half));
   else r.res.destroy();
+  return WRITTEN;
+}
+
+const PADDING_CHUNK = Buffer.alloc(64 * 1024, 0x20);
+
+/**
+ * Sends the body padded with spaces (still valid JSON) to `sizeBytes`, chunked, honouring back-pressure; stops as
+ * soon as the client has closed the connection.
+ */
+async function oversizedBody(r: SimRequest, out: Reply, sizeBytes: number): Promise<Reply> {
+  if (out === WRITTEN) return out;
+  const head = Buffer.from(out.body === undefined ? '' : JSON.stringify(out.body));
+  r.entry.status = out.status;
+  const { 'Content-Length': _dropped, ...headers } = out.headers;
+  r.res.writeHead(out.status, headers);
+  r.res.write(head);
+  for (let sent = head.length; sent < sizeBytes && !r.res.destroyed; sent += PADDING_CHUNK.length) {
+    const chunk = PADDING_CHUNK.subarray(0, Math.min(PADDING_CHUNK.length, sizeBytes - sent));
+    if (!r.res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        r.res.once('drain', resolve);
+        r.res.once('close', resolve);
+      });
+    }
+  }
+  if (!r.res.destroyed) r.res.end();
   return WRITTEN;
 }

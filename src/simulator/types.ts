@@ -133,7 +133,8 @@ export type FaultKind =
   | 'slowBody'
   | 'patchBody'
   | 'emptyList'
-  | 'replaceBody';
+  | 'replaceBody'
+  | 'oversizedBody';
 
 /**
  * A fault for the next request(s) that match. Faults queue in order; a request consumes the first matching
@@ -162,6 +163,9 @@ export interface Fault {
    * - `emptyList`: perform the operation, answer a list with no `results` (as if Atlas did not list them yet).
    * - `replaceBody`: do not perform the operation; answer `status` (default 200) with `body` exactly (after
    *   authentication), as `application/json` for an error status.
+   * - `oversizedBody`: perform the operation, answer its status with its JSON body padded with whitespace to
+   *   `sizeBytes`, sent in chunks without `Content-Length` (so a client can only find out by reading); stops
+   *   sending when the client closes the connection.
    */
   kind: FaultKind;
   /** For `status`: the HTTP status; default 500. For `replaceBody`: default 200. */
@@ -187,6 +191,8 @@ export interface Fault {
   page?: boolean;
   /** For `replaceBody`: the JSON body to answer. */
   body?: unknown;
+  /** For `oversizedBody`: the body's size in bytes; default 16 MiB. */
+  sizeBytes?: number;
   /** For `delay` and `slowBody`: real milliseconds; default 1000. */
   delayMs?: number;
   /**

@@ -207,10 +207,10 @@ describe('docker-compose.yml', () => {
         'e: $${ESCAPED}',
       ].join('\n');
       expect(interpolations(text)).toEqual([
-        { name: 'WITH_DEFAULT', hasDefault: true },
-        { name: 'DASH_DEFAULT', hasDefault: true },
-        { name: 'REQUIRED', hasDefault: false },
-        { name: 'BARE', hasDefault: false },
+        { name: 'WITH_DEFAULT', hasDefault: true, required: false },
+        { name: 'DASH_DEFAULT', hasDefault: true, required: false },
+        { name: 'REQUIRED', hasDefault: false, required: true },
+        { name: 'BARE', hasDefault: false, required: false },
       ]);
     });
 

@@ -4,6 +4,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { WORKER_CONFIG_VARIABLES } from '../../src/config';
+import { builtServiceProblems, secretDefaultProblems, simulatorIsolationProblems } from './hardening-checks';
 
 /**
  * Static checks of the deployment files (docker-compose.yml, Dockerfile, .dockerignore, deploy/), without a
@@ -254,9 +255,12 @@ export function commandProblems(doc: unknown, root: string): string[] {
   return problems;
 }
 
-/** `${VAR}`, `${VAR:-default}`, `$VAR` … in the compose text, outside comments; `$$` is an escape. */
-export function interpolations(text: string): { name: string; hasDefault: boolean }[] {
-  const found: { name: string; hasDefault: boolean }[] = [];
+/**
+ * `${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `$VAR` … in the compose text, outside comments; `$$` is an escape.
+ * `required`: compose refuses to start when the variable is unset (or empty, with `:?`).
+ */
+export function interpolations(text: string): { name: string; hasDefault: boolean; required: boolean }[] {
+  const found: { name: string; hasDefault: boolean; required: boolean }[] = [];
   const body = text
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('#'))
@@ -264,7 +268,11 @@ export function interpolations(text: string): { name: string; hasDefault: boolea
   for (const m of body.matchAll(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)((?::?[-?+])[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
     const name = m[1] ?? m[3];
     if (name === undefined) continue;
-    found.push({ name, hasDefault: m[2]?.startsWith('-') === true || m[2]?.startsWith(':-') === true });
+    found.push({
+      name,
+      hasDefault: m[2]?.startsWith('-') === true || m[2]?.startsWith(':-') === true,
+      required: m[2]?.startsWith('?') === true || m[2]?.startsWith(':?') === true,
+    });
   }
   return found;
 }
@@ -277,7 +285,7 @@ export function envFileNames(text: string): Set<string> {
 export function interpolationProblems(composeText: string, workerEnvExample: string): string[] {
   const documented = envFileNames(workerEnvExample);
   return interpolations(composeText)
-    .filter((v) => !v.hasDefault && !documented.has(v.name))
+    .filter((v) => !v.hasDefault && !v.required && !documented.has(v.name))
     .map((v) => `docker-compose.yml: \${${v.name}} has no default and is not in deploy/worker.env.example`);
 }
 
@@ -446,5 +454,8 @@ export function validateCompose(
     ...commandProblems(doc, files.root),
     ...interpolationProblems(files.composeText, files.workerEnvExample),
     ...composeEnvProblems(files.composeText, files.composeEnvExample),
+    ...secretDefaultProblems(files.composeText),
+    ...builtServiceProblems(doc),
+    ...simulatorIsolationProblems(doc),
   ];
 }

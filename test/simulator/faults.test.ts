@@ -92,6 +92,20 @@ describe('fault injection', () => {
     expect(json.state).toBe('Queued');
   });
 
+  it('oversizedBody: the real answer padded to sizeBytes, chunked without Content-Length, still valid JSON', async () => {
+    sim.injectFaults({ operation: 'getExportJob', kind: 'oversizedBody', sizeBytes: 300_000 });
+    const token = await oauthToken(sim);
+    const res = await fetch(sim.url + jobPath, {
+      headers: { Accept: 'application/vnd.atlas.2023-01-01+json', Authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBeNull();
+    const text = await res.text();
+    expect(Buffer.byteLength(text)).toBe(300_000);
+    expect((JSON.parse(text) as JobBody).state).toBe('Queued');
+    expect(sim.requests.at(-1)?.faultInjected).toBe('oversizedBody');
+  });
+
   it('schemaDrift: wrongly typed fields in a 200, for single jobs and lists', async () => {
     sim.injectFaults(
       { operation: 'getExportJob', kind: 'schemaDrift' },

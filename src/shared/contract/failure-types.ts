@@ -32,6 +32,11 @@ export const FailureType = {
   InvalidExportInput: 'InvalidExportInput',
   /** Atlas answered 2xx with a body that does not match the expected schema. */
   AtlasResponseSchemaMismatch: 'AtlasResponseSchemaMismatch',
+  /**
+   * Atlas answered with a body over the worker's response limit (`WORKER_ATLAS_MAX_RESPONSE_BYTES`); the client
+   * stopped reading it. Non-retryable: the next read would get the same body.
+   */
+  AtlasResponseTooLarge: 'AtlasResponseTooLarge',
   /** Timeout, connection refused or reset: no complete answer from Atlas. */
   AtlasNetworkError: 'AtlasNetworkError',
   /** An on-demand snapshot is not `completed` yet; thrown by each wait attempt (BENIGN). */
