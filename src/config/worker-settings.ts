@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { statSync } from 'node:fs';
 import { z } from 'zod';
+import { allowedTargetsSchema } from '../shared/atlas/allowed-targets';
 import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from '../shared/atlas/rate-limit';
 import { durationSchema } from '../shared/contract/durations';
 import { optionalEnv, parseEnv } from './env';
@@ -153,6 +154,27 @@ export const WORKER_SETTINGS = {
       .transform((v): AtlasRateLimitSetting => (v === 'off' || v === 'skip' ? v : Number(v))),
     default: DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND,
     description: 'Atlas activity attempts/s per project, fleet-wide; `off`; `skip` leaves the task queue alone',
+  }),
+  allowedTargets: optionalSetting({
+    variable: 'WORKER_ALLOWED_TARGETS',
+    schema: allowedTargetsSchema,
+    docDefault: 'any: warned at start',
+    description:
+      'JSON `{"<groupId>":{"buckets":[…],"clusters":[…]}}`: the only projects, export buckets and clusters the activities send to Atlas; `"*"` allows any, only where written (docs/security.md)',
+    view: (targets) => targets ?? 'unset: any project, bucket and cluster the Atlas identity reaches',
+  }),
+  maxOnDemandRetentionDays: setting({
+    variable: 'WORKER_MAX_ON_DEMAND_RETENTION_DAYS',
+    schema: int(1, 365),
+    default: 7,
+    description: 'Longest retention (days, 1–365) of an on-demand snapshot the worker takes; longer requests fail',
+  }),
+  simulatorMode: setting({
+    variable: 'WORKER_SIMULATOR_MODE',
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+    description:
+      'Atlas is a simulator: accept `polling.timeScale` ≠ 1 and intervals under 10s; `auto`: when ATLAS_BASE_URL is loopback',
   }),
   startupRetryTimeoutMs: setting({
     variable: 'WORKER_STARTUP_RETRY_TIMEOUT',

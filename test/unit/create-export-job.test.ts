@@ -8,7 +8,7 @@ import {
 } from '../../src/activities/export-activities';
 import type { AtlasClient } from '../../src/atlas';
 import { FailureType } from '../../src/shared/contract/failure-types';
-import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { OPEN_TEST_POLICY, startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 
 /**
  * `createExportJob` attempt by attempt outside Temporal (MockActivityEnvironment), against the simulator: the time
@@ -46,7 +46,7 @@ function attempt(
     heartbeatDetails: opts.heartbeatDetails,
   });
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
-  const activities = createExportActivities(client);
+  const activities = createExportActivities(client, OPEN_TEST_POLICY);
   return env.run((i: CreateExportJobInput) => activities.createExportJob(i), input);
 }
 
