@@ -42,13 +42,7 @@ async function main(): Promise<number> {
   });
   recordAtlasRequestMetrics(atlas, runtime);
   const policy = workerPolicy(config);
-  if (policy.allowedTargets === undefined) {
-    // Refusing would break every existing deployment at upgrade; the warning names the risk at each start.
-    logger.warn(
-      'WORKER_ALLOWED_TARGETS is unset: anyone who can start a workflow on this task queue can use this worker\'s Atlas identity to export any project it reaches to any bucket it reaches. Set WORKER_ALLOWED_TARGETS (docs/security.md, "Allow-list").',
-      { risk: 'any-project-any-bucket' }
-    );
-  }
+  if (policy.allowedTargets === undefined) warnOpenTargets(logger);
   // The runtime's own signal handlers only drain workers, and there is none yet: stop waiting instead.
   const stopping = new AbortController();
   const stop = () => stopping.abort();
@@ -136,6 +130,14 @@ async function main(): Promise<number> {
     await connection.close();
     await atlas.close();
   }
+}
+
+/** Refusing to start without an allow-list would stop every existing deployment at upgrade: warn at each start. */
+function warnOpenTargets(logger: ReturnType<typeof createLogger>): void {
+  logger.warn(
+    'WORKER_ALLOWED_TARGETS is unset: anyone who can start a workflow on this task queue can use this worker\'s Atlas identity to export any project it reaches to any bucket it reaches. Set WORKER_ALLOWED_TARGETS (docs/security.md, "Allow-list").',
+    { risk: 'any-project-any-bucket' }
+  );
 }
 
 /** Prints why the worker did not start and returns its exit code. */

@@ -17,7 +17,7 @@ import { AttemptCarry } from './attempt-carry';
 import { createExportJobActivity } from './create-export-job';
 import { describeStatus, toExportJobStatus } from './export-job-status';
 import { atlasCall, enforcePolicy, notReadyFailure } from './failure-mapping';
-import { checkCadence, checkTarget, type TargetPolicy } from './target-policy';
+import { checkPolling, checkTarget, type TargetPolicy } from './target-policy';
 
 export type { CreateExportJobInput, CreateExportJobResult } from './create-export-job';
 
@@ -93,10 +93,7 @@ export function createExportActivities(atlas: AtlasClient, policy: TargetPolicy)
       const input = 'cadence' in given ? given : fromLegacyInput(given, info.scheduledTimestampMs);
       const known: PollObservation = { ...input.known, at: input.memory.observedAt };
       // Checked at every attempt, so a worker whose policy changed (a redeploy) stops polling what it now refuses.
-      enforcePolicy(() => {
-        checkTarget(policy, input);
-        checkCadence(policy, input.cadence);
-      });
+      enforcePolicy(() => checkPolling(policy, input, input.cadence));
       if (info.attempt === 1) {
         const first = decideNextPoll(input.cadence, input.memory, known, input.pollsBefore, input.jitterSeed);
         const delayMs = Math.max(1, (first.nextPollAt ?? 0) - Date.now());

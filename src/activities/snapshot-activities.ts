@@ -7,7 +7,7 @@ import { pollDelayMs, type BackoffSettings } from '../shared/polling/backoff';
 import type { ExportIds } from '../shared/contract/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
 import { atlasCall, enforcePolicy, notReadyFailure } from './failure-mapping';
-import { checkCadence, checkRetention, checkTarget, type TargetPolicy } from './target-policy';
+import { checkPolling, checkRetention, checkTarget, type TargetPolicy } from './target-policy';
 
 /** Atlas `errorCode` of a take-snapshot request while another on-demand snapshot is queued or in progress. */
 export const UNFINISHED_ON_DEMAND_SNAPSHOT = 'UNFINISHED_ON_DEMAND_SNAPSHOT';
@@ -267,10 +267,7 @@ export function createSnapshotActivities(atlas: AtlasClient, policy: TargetPolic
      */
     async awaitSnapshotCompleted(input: AwaitSnapshotInput): Promise<SnapshotInfo> {
       const { attempt } = activityInfo();
-      enforcePolicy(() => {
-        checkTarget(policy, input);
-        checkCadence(policy, input.backoff);
-      });
+      enforcePolicy(() => checkPolling(policy, input, input.backoff));
       const deferred = input.firstReadDelayMs > 0;
       if (deferred && attempt === 1) {
         throw notReadyFailure(

@@ -42,6 +42,12 @@ export function checkRetention(policy: TargetPolicy, retentionInDays: number): v
   }
 }
 
+/** The checks of a polling activity: its target, and its cadence. */
+export function checkPolling(policy: TargetPolicy, target: Target, cadence: PollCadence | BackoffSettings): void {
+  checkTarget(policy, target);
+  checkCadence(policy, cadence);
+}
+
 /** Throws when a caller asks real Atlas for a scaled clock or polls closer than {@link MIN_ATLAS_INTERVAL_MS}. */
 export function checkCadence(policy: TargetPolicy, cadence: PollCadence | BackoffSettings): void {
   if (policy.simulator) return;
