@@ -32,7 +32,7 @@ import type { RequestLogEntry } from '../src/simulator/types';
 import { exportSnapshot } from '../src/workflows';
 import { fetchRunChain, historyCost, percentile } from './lib/metrics';
 import { writeResultFile } from './lib/results-file';
-import { startBenchTemporal, type Cleanup } from './lib/temporal-env';
+import { BENCH_POLICY, startBenchTemporal, type Cleanup } from './lib/temporal-env';
 
 const ROOT = resolve(__dirname, '..');
 const NAMESPACE = 'default';
@@ -332,7 +332,7 @@ async function main(): Promise<number> {
         namespace: NAMESPACE,
         taskQueue,
         workflowBundle,
-        activities: createActivities({ atlas }),
+        activities: createActivities({ atlas, policy: BENCH_POLICY }),
         maxConcurrentActivityTaskExecutions: 200,
         shutdownGraceTime: '2s',
         shutdownForceTime: '10s',

@@ -43,7 +43,7 @@ import {
   type Spread,
 } from './lib/metrics';
 import { writeResultFile } from './lib/results-file';
-import { startBenchTemporal, type Cleanup } from './lib/temporal-env';
+import { BENCH_POLICY, startBenchTemporal, type Cleanup } from './lib/temporal-env';
 import { benchProgressQuery, exportHeartbeatLoop, exportSnapshot, exportTimerLoop, progressQuery } from './workflows';
 import type { LoopExportInput } from './workflows/polling-loops';
 
@@ -306,7 +306,10 @@ async function main(): Promise<number> {
         namespace: NAMESPACE,
         taskQueue,
         workflowBundle,
-        activities: { ...createActivities({ atlas }), ...createBenchActivities(atlas, heartbeats) },
+        activities: {
+          ...createActivities({ atlas, policy: BENCH_POLICY }),
+          ...createBenchActivities(atlas, heartbeats),
+        },
         shutdownGraceTime: '2s',
         shutdownForceTime: '10s',
       });

@@ -31,6 +31,7 @@ import { AtlasSimulator, DEV_CREDENTIALS } from '../src/simulator';
 import { applyAtlasRateLimit } from '../src/temporal/atlas-rate-limit';
 import { createExportWorker } from '../src/temporal/create-worker';
 import { exportSnapshot } from '../src/workflows';
+import { BENCH_POLICY } from './lib/temporal-env';
 
 const NAMESPACE = 'default';
 const ATLAS_BUCKET = { capacity: 1200, refillPerMinute: 500 };
@@ -147,6 +148,7 @@ async function main(): Promise<number> {
       namespace: NAMESPACE,
       taskQueue,
       atlas,
+      policy: BENCH_POLICY,
       tuning: { maxCachedWorkflows: 2_000, maxConcurrentActivityTaskExecutions: 200 },
     });
     const running = worker.run();

@@ -1,7 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { AtlasClient } from './atlas';
 import { payloadDataConverter } from './codec';
-import { ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig } from './config';
+import { ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig, workerPolicy } from './config';
 import { createLogger } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
 import { connectionOptions } from './temporal/connection';
@@ -42,6 +42,8 @@ async function main(): Promise<number> {
     maxResponseBytes: config.atlasMaxResponseBytes,
   });
   recordAtlasRequestMetrics(atlas, runtime);
+  const policy = workerPolicy(config);
+  if (policy.allowedTargets === undefined) warnOpenTargets(logger);
   // The runtime's own signal handlers only drain workers, and there is none yet: stop waiting instead.
   const stopping = new AbortController();
   const stop = () => stopping.abort();
@@ -106,6 +108,7 @@ async function main(): Promise<number> {
       namespace,
       taskQueue,
       atlas,
+      policy,
       dataConverter: payloadDataConverter(config.temporal.payloadEncryption),
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       tuning: {
@@ -128,6 +131,14 @@ async function main(): Promise<number> {
     await connection.close();
     await atlas.close();
   }
+}
+
+/** Refusing to start without an allow-list would stop every existing deployment at upgrade: warn at each start. */
+function warnOpenTargets(logger: ReturnType<typeof createLogger>): void {
+  logger.warn(
+    'WORKER_ALLOWED_TARGETS is unset: anyone who can start a workflow on this task queue can use this worker\'s Atlas identity to export any project it reaches to any bucket it reaches. Set WORKER_ALLOWED_TARGETS (docs/security.md, "Allow-list").',
+    { risk: 'any-project-any-bucket' }
+  );
 }
 
 /** Prints why the worker did not start and returns its exit code. */

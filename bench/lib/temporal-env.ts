@@ -1,6 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { TargetPolicy } from '../../src/activities';
 import { startDevServer } from '../../src/dev/dev-server';
+
+/** Benches run against the simulator only: any target, its scaled clock. */
+export const BENCH_POLICY: TargetPolicy = Object.freeze({
+  allowedTargets: undefined,
+  maxOnDemandRetentionDays: 365,
+  simulator: true,
+});
 
 /** Something a bench started, and how to stop it; benches stop them in reverse order. */
 export interface Cleanup {

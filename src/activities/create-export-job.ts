@@ -14,6 +14,7 @@ import type { ExportIds } from '../shared/contract/workflow-ids';
 import { learnDurations, type LearnedDurations } from '../shared/polling/poll-cadence';
 import { AttemptCarry } from './attempt-carry';
 import { toExportJobStatus } from './export-job-status';
+import { checkTarget, type TargetPolicy } from './target-policy';
 import { atlasCall, boundRetryDelayMs } from './failure-mapping';
 
 /** Slack kept between the end of a POST (at most the request timeout) and the end of its attempt. */
@@ -298,8 +299,8 @@ async function post(attempt: Attempt & { all: ExportJob[] }): Promise<CreateExpo
   }
 }
 
-/** The `createExportJob` activity, bound to one Atlas client. */
-export function createExportJobActivity(atlas: AtlasClient) {
+/** The `createExportJob` activity, bound to one Atlas client and the worker's policy. */
+export function createExportJobActivity(atlas: AtlasClient, policy: TargetPolicy) {
   /**
    * Creates the export job, idempotently, or follows one that already exports the snapshot to the bucket
    * ({@link chooseExistingJob}): lists the cluster's jobs first, and again after a 409. A POST Atlas accepted is
@@ -311,6 +312,7 @@ export function createExportJobActivity(atlas: AtlasClient) {
     const endsAt = attemptEndsAt(atlas);
     const carry = AttemptCarry.load();
     return atlasCall(async (signal) => {
+      checkTarget(policy, input);
       const attempt: Attempt = { atlas, input, carry, signal };
       if (carry.state.postAccepted) return followAccepted(attempt);
       const all = await listJobs(attempt);

@@ -16,7 +16,8 @@ import type { ExportIds } from '../shared/contract/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
 import { createExportJobActivity } from './create-export-job';
 import { describeStatus, toExportJobStatus } from './export-job-status';
-import { atlasCall, notReadyFailure } from './failure-mapping';
+import { atlasCall, enforcePolicy, notReadyFailure } from './failure-mapping';
+import { checkPolling, checkTarget, type TargetPolicy } from './target-policy';
 
 export type { CreateExportJobInput, CreateExportJobResult } from './create-export-job';
 
@@ -64,16 +65,20 @@ export interface PollExportJobResult {
   memory: CadenceMemory;
 }
 
-/** Export activities, bound to one Atlas client whose credentials never leave this closure. */
-export function createExportActivities(atlas: AtlasClient) {
+/**
+ * Export activities, bound to one Atlas client whose credentials never leave this closure, and to the worker's
+ * policy, checked before any Atlas call.
+ */
+export function createExportActivities(atlas: AtlasClient, policy: TargetPolicy) {
   return {
-    createExportJob: createExportJobActivity(atlas),
+    createExportJob: createExportJobActivity(atlas, policy),
 
     /** One status read of an export job. */
     async getExportJob(ref: ExportJobRef): Promise<ExportJobStatus> {
-      return atlasCall(async (signal) =>
-        toExportJobStatus(await atlas.getExportJob(ref.groupId, ref.clusterName, ref.exportJobId, { signal }))
-      );
+      return atlasCall(async (signal) => {
+        checkTarget(policy, ref);
+        return toExportJobStatus(await atlas.getExportJob(ref.groupId, ref.clusterName, ref.exportJobId, { signal }));
+      });
     },
 
     /**
@@ -87,6 +92,8 @@ export function createExportActivities(atlas: AtlasClient) {
       const info = activityInfo();
       const input = 'cadence' in given ? given : fromLegacyInput(given, info.scheduledTimestampMs);
       const known: PollObservation = { ...input.known, at: input.memory.observedAt };
+      // Checked at every attempt, so a worker whose policy changed (a redeploy) stops polling what it now refuses.
+      enforcePolicy(() => checkPolling(policy, input, input.cadence));
       if (info.attempt === 1) {
         const first = decideNextPoll(input.cadence, input.memory, known, input.pollsBefore, input.jitterSeed);
         const delayMs = Math.max(1, (first.nextPollAt ?? 0) - Date.now());

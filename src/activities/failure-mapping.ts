@@ -12,6 +12,7 @@ import {
 import { FailureType } from '../shared/contract/failure-types';
 import { stableFraction } from '../shared/polling/backoff';
 import { AttemptCarry } from './attempt-carry';
+import { TargetNotAllowedError } from './target-policy';
 
 /** What to tell a person for each status that will not get better by retrying. */
 const FIX_HINTS: Record<number, string> = {
@@ -87,6 +88,8 @@ export function boundRetryDelayMs(requestedMs: number, budgetLeftMs?: number): n
  *   bounded by {@link boundRetryDelayMs}.
  * - A body over the response limit: non-retryable (`AtlasResponseTooLarge`): the same read gets the same body, and
  *   each retry would spend the project's rate budget reading it again; the message names the setting that raises it.
+ * - The worker's own policy refusing a target, retention or cadence ({@link TargetNotAllowedError}): non-retryable
+ *   `TargetNotAllowed`, before any Atlas call.
  * - Anything else is returned unchanged (the SDK makes it a retryable failure).
  *
  * @param consecutiveErrors Atlas errors in a row in this activity, this one included (1-based), for the fallback
@@ -101,6 +104,13 @@ export function toApplicationFailure(
   jitterSeed = '',
   budgetLeftMs?: number
 ): unknown {
+  if (err instanceof TargetNotAllowedError) {
+    return ApplicationFailure.create({
+      type: FailureType.TargetNotAllowed,
+      message: `${sentence(err.message)} To fix: ask the worker's operator to allow it, or choose an allowed target.`,
+      nonRetryable: true,
+    });
+  }
   if (err instanceof AtlasTokenError && tokenRefusalIsFinal(err.status)) {
     return ApplicationFailure.create({
       type: err.errorCode ?? `${FailureType.HttpStatusPrefix}${err.status}`,
@@ -193,6 +203,15 @@ export async function atlasCall<T>(
   }
   carry.update({ consecutiveErrors: 0 });
   return result;
+}
+
+/** Runs the worker's policy checks outside an Atlas call: a refusal becomes the same failure {@link atlasCall} makes. */
+export function enforcePolicy(check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    throw toApplicationFailure(err);
+  }
 }
 
 /** What is left of the current activity's schedule-to-close timeout (the deadline of all its attempts), if any. */

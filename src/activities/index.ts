@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import type { AtlasClient, AtlasResponseAnomalyObserver } from '../atlas';
 import { createExportActivities } from './export-activities';
 import { createSnapshotActivities } from './snapshot-activities';
+import type { TargetPolicy } from './target-policy';
 import { createWorkflowObserverActivities } from './workflow-observer-activities';
 
 export type {
@@ -23,6 +24,7 @@ export type {
   TakeSnapshotResult,
 } from './snapshot-activities';
 export type { ObserveExportWorkflowInput, ObservedExport } from './workflow-observer-activities';
+export { MIN_ATLAS_INTERVAL_MS, type TargetPolicy } from './target-policy';
 
 /**
  * Logs what the Atlas client read but found odd (a skipped list item, contradicting counts) as a warning of the
@@ -36,12 +38,12 @@ const logResponseAnomaly: AtlasResponseAnomalyObserver = ({ operation, anomaly }
   }
 };
 
-/** All activities of this worker, closing over their dependencies. */
-export function createActivities(deps: { atlas: AtlasClient }) {
+/** All activities of this worker, closing over their dependencies and the operator's policy. */
+export function createActivities(deps: { atlas: AtlasClient; policy: TargetPolicy }) {
   deps.atlas.onResponseAnomaly(logResponseAnomaly);
   return {
-    ...createExportActivities(deps.atlas),
-    ...createSnapshotActivities(deps.atlas),
+    ...createExportActivities(deps.atlas, deps.policy),
+    ...createSnapshotActivities(deps.atlas, deps.policy),
     ...createWorkflowObserverActivities(),
   };
 }

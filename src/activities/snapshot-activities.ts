@@ -6,7 +6,8 @@ import { FailureType } from '../shared/contract/failure-types';
 import { pollDelayMs, type BackoffSettings } from '../shared/polling/backoff';
 import type { ExportIds } from '../shared/contract/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
-import { atlasCall, notReadyFailure } from './failure-mapping';
+import { atlasCall, enforcePolicy, notReadyFailure } from './failure-mapping';
+import { checkPolling, checkRetention, checkTarget, type TargetPolicy } from './target-policy';
 
 /** Atlas `errorCode` of a take-snapshot request while another on-demand snapshot is queued or in progress. */
 export const UNFINISHED_ON_DEMAND_SNAPSHOT = 'UNFINISHED_ON_DEMAND_SNAPSHOT';
@@ -183,12 +184,16 @@ async function adoptUnfinished(read: SnapshotRead<TakeSnapshotInput>, err: unkno
   });
 }
 
-/** Snapshot activities, bound to the same Atlas client (and its credentials) as the export activities. */
-export function createSnapshotActivities(atlas: AtlasClient) {
+/**
+ * Snapshot activities, bound to the same Atlas client (and its credentials) and policy as the export activities;
+ * each checks the policy before its first Atlas call.
+ */
+export function createSnapshotActivities(atlas: AtlasClient, policy: TargetPolicy) {
   return {
     /** Every snapshot of a cluster (either kind), newest first as Atlas lists them. */
     async listSnapshots(ref: ClusterRef): Promise<SnapshotInfo[]> {
       return atlasCall(async (signal) => {
+        checkTarget(policy, ref);
         const { snapshots, kind } = await listOf({ atlas, ref, signal });
         return snapshots.map((s) => toSnapshotInfo(s, kind));
       });
@@ -197,6 +202,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
     /** One snapshot of a cluster of either kind. */
     async getSnapshot(ref: ClusterRef & { snapshotId: string }): Promise<SnapshotInfo> {
       return atlasCall(async (signal) => {
+        checkTarget(policy, ref);
         const { snapshot, kind } = await readOne({ atlas, ref, signal });
         return toSnapshotInfo(snapshot, kind);
       });
@@ -208,6 +214,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
      */
     async findLatestExportableSnapshot(input: FindLatestInput): Promise<LatestExportableSnapshot> {
       return atlasCall(async (signal) => {
+        checkTarget(policy, input);
         const { snapshots, kind } = await listOf({ atlas, ref: input, signal });
         let newest: Snapshot | undefined;
         for (const s of snapshots) {
@@ -235,6 +242,8 @@ export function createSnapshotActivities(atlas: AtlasClient) {
      */
     async takeSnapshot(input: TakeSnapshotInput): Promise<TakeSnapshotResult> {
       return atlasCall(async (signal) => {
+        checkTarget(policy, input);
+        checkRetention(policy, input.retentionInDays);
         try {
           const taken = await atlas.takeSnapshot(
             input.groupId,
@@ -258,6 +267,7 @@ export function createSnapshotActivities(atlas: AtlasClient) {
      */
     async awaitSnapshotCompleted(input: AwaitSnapshotInput): Promise<SnapshotInfo> {
       const { attempt } = activityInfo();
+      enforcePolicy(() => checkPolling(policy, input, input.backoff));
       const deferred = input.firstReadDelayMs > 0;
       if (deferred && attempt === 1) {
         throw notReadyFailure(

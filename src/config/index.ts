@@ -12,6 +12,7 @@ export {
   parseWorkerConfig,
   redactedWorkerConfig,
   WORKER_CONFIG_VARIABLES,
+  workerPolicy,
   type WorkerConfig,
 } from './worker';
 export { DEFAULT_STARTUP_RETRY_TIMEOUT_MS, WORKER_SETTINGS, type WorkerSettings } from './worker-settings';

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { statSync } from 'node:fs';
 import { z } from 'zod';
+import { allowedTargetsSchema } from '../shared/atlas/allowed-targets';
 import { DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND, type AtlasRateLimitSetting } from '../shared/atlas/rate-limit';
 import { DEFAULT_ATLAS_MAX_RESPONSE_BYTES } from '../atlas/body';
 import { durationSchema } from '../shared/contract/durations';
@@ -162,6 +163,27 @@ export const WORKER_SETTINGS = {
     docDefault: '8388608 (8 MiB)',
     description:
       'Largest Atlas response body read (token endpoint included), 64 KiB to 256 MiB; a larger one fails `AtlasResponseTooLarge`',
+  }),
+  allowedTargets: optionalSetting({
+    variable: 'WORKER_ALLOWED_TARGETS',
+    schema: allowedTargetsSchema,
+    docDefault: 'any: warned at start',
+    description:
+      'JSON `{"<groupId>":{"buckets":[…],"clusters":[…]}}`: the only projects, export buckets and clusters the activities send to Atlas; `"*"` allows any, only where written (docs/security.md)',
+    view: (targets) => targets ?? 'unset: any project, bucket and cluster the Atlas identity reaches',
+  }),
+  maxOnDemandRetentionDays: setting({
+    variable: 'WORKER_MAX_ON_DEMAND_RETENTION_DAYS',
+    schema: int(1, 365),
+    default: 7,
+    description: 'Longest retention (days, 1–365) of an on-demand snapshot the worker takes; longer requests fail',
+  }),
+  simulatorMode: setting({
+    variable: 'WORKER_SIMULATOR_MODE',
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+    description:
+      'Atlas is a simulator: accept `polling.timeScale` ≠ 1 and intervals under 10s; `auto`: when ATLAS_BASE_URL is loopback',
   }),
   startupRetryTimeoutMs: setting({
     variable: 'WORKER_STARTUP_RETRY_TIMEOUT',

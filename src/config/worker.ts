@@ -1,3 +1,4 @@
+import type { TargetPolicy } from '../activities/target-policy';
 import { ATLAS_VARIABLES, parseAtlasConfig, type AtlasConfig } from './atlas';
 import { PAYLOAD_ENCRYPTION_VARIABLES } from './payload-encryption';
 import { parseTemporalConfig, TEMPORAL_VARIABLES, type TemporalConfig } from './temporal';
@@ -21,6 +22,22 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   const temporal = parseTemporalConfig(env);
   const atlas = parseAtlasConfig(env);
   return Object.freeze({ temporal, atlas, ...parseWorkerSettings(env) });
+}
+
+/** Hosts that are this machine: an Atlas there is a simulator (or a tunnel, which `WORKER_SIMULATOR_MODE=false` says). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** What the activities allow the Atlas identity to be used for, from `WORKER_ALLOWED_TARGETS` and its siblings. */
+export function workerPolicy(config: WorkerConfig): TargetPolicy {
+  const simulator =
+    config.simulatorMode === 'auto'
+      ? LOOPBACK_HOSTS.has(new URL(config.atlas.baseUrl).hostname)
+      : config.simulatorMode === 'true';
+  return {
+    allowedTargets: config.allowedTargets,
+    maxOnDemandRetentionDays: config.maxOnDemandRetentionDays,
+    simulator,
+  };
 }
 
 /** Header names whose values authenticate (`authorization`, `x-api-key`, …): redacted, never shown. */

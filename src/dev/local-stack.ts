@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Runtime } from '@temporalio/worker';
+import type { TargetPolicy } from '../activities';
 import { AtlasClient } from '../atlas';
 import { ConfigError, parseTemporalConfig } from '../config';
 import type { ExportTargetFlags } from '../config/export-target';
@@ -13,7 +14,7 @@ import type { ExportIds } from '../shared/contract/workflow-ids';
 import { applyAtlasRateLimit } from '../temporal/atlas-rate-limit';
 import { createExportWorker } from '../temporal/create-worker';
 import { startDevServer } from './dev-server';
-import { startStackAtlas, type StackAtlas } from './stack-atlas';
+import { stackPolicy, startStackAtlas, type StackAtlas } from './stack-atlas';
 
 /**
  * The local stack as one unit: Atlas (the time-scaled simulator, or real Atlas when credentials are set), a
@@ -89,8 +90,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const { timeScale } = atlas;
     const onStopped = options.onWorkerStopped;
+    const policy = stackPolicy(atlas);
     cleanups.push(
-      await startWorker({ address: server.address, namespace, taskQueue, atlas: atlasClient, timeScale, onStopped })
+      await startWorker({
+        address: server.address,
+        namespace,
+        taskQueue,
+        atlas: atlasClient,
+        policy,
+        timeScale,
+        onStopped,
+      })
     );
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
@@ -138,6 +148,7 @@ async function startWorker(options: {
   namespace: string;
   taskQueue: string;
   atlas: AtlasClient;
+  policy: TargetPolicy;
   timeScale: number;
   onStopped?: ((err: unknown) => void) | undefined;
 }): Promise<() => Promise<void>> {
@@ -147,7 +158,13 @@ async function startWorker(options: {
     // The simulator's bucket refills on its own clock: the per-project pace scales with it.
     const setting = DEFAULT_ATLAS_PROJECT_ACTIVITIES_PER_SECOND * options.timeScale;
     await applyAtlasRateLimit(connection.workflowService, { namespace, taskQueue, setting });
-    const worker = await createExportWorker({ connection, namespace, taskQueue, atlas: options.atlas });
+    const worker = await createExportWorker({
+      connection,
+      namespace,
+      taskQueue,
+      atlas: options.atlas,
+      policy: options.policy,
+    });
     const running = worker.run();
     running.catch((err: unknown) => options.onStopped?.(err));
     return async () => {

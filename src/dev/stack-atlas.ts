@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { TargetPolicy } from '../activities';
 import type { AtlasCredentials } from '../atlas';
 import { hasAtlasCredentials, parseAtlasConfig } from '../config';
 import { parseExportTargetConfig, type ExportTargetFlags } from '../config/export-target';
@@ -25,6 +26,20 @@ export interface StackAtlas {
   /** The demo schedule's targets (simulator only, unless turned off). */
   demo: DemoSchedule | undefined;
   close(): Promise<void>;
+}
+
+/**
+ * The stack's worker allows only the stack's own project, bucket and clusters (the demo schedule's too), as a
+ * production worker with `WORKER_ALLOWED_TARGETS` would; a scaled clock only against the simulator.
+ */
+export function stackPolicy(atlas: StackAtlas): TargetPolicy {
+  const { groupId, clusterName, exportBucketId } = atlas.target;
+  const clusters = [...new Set([clusterName, ...(atlas.demo?.clusters ?? [])])];
+  return {
+    allowedTargets: { [groupId]: { buckets: [exportBucketId], clusters } },
+    maxOnDemandRetentionDays: 7,
+    simulator: atlas.simulated !== undefined,
+  };
 }
 
 export interface StackAtlasOptions {

@@ -1,5 +1,5 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type TargetPolicy } from '../activities';
 import type { AtlasClient } from '../atlas';
 import { workflowsPath } from './workflow-bundle';
 
@@ -8,6 +8,8 @@ export interface ExportWorkerOptions {
   namespace: string;
   taskQueue: string;
   atlas: AtlasClient;
+  /** What the Atlas identity may be used for (`WORKER_ALLOWED_TARGETS` …), checked by the activities. */
+  policy: TargetPolicy;
   /** A prebuilt workflow bundle (`WORKER_WORKFLOW_BUNDLE`, tests); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload codecs (encryption); must match the clients'. Default: the SDK's, unencrypted. */
@@ -30,7 +32,7 @@ export function createExportWorker(options: ExportWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({ atlas: options.atlas }),
+    activities: createActivities({ atlas: options.atlas, policy: options.policy }),
     dataConverter: options.dataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     // On SIGTERM, let in-flight activities (an Atlas call takes at most the request timeout) finish before

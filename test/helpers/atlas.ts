@@ -1,3 +1,4 @@
+import type { TargetPolicy } from '../../src/activities';
 import { AtlasClient, type AtlasCredentials } from '../../src/atlas';
 import { AtlasSimulator, type DefaultFixtures, type SimulatorOptions } from '../../src/simulator';
 
@@ -19,6 +20,13 @@ export const TEST_SERVICE_ACCOUNT: AtlasCredentials = {
   clientId: TEST_SECRETS.clientId,
   clientSecret: TEST_SECRETS.clientSecret,
 };
+
+/** What a test worker allows unless a test says otherwise: any target, the simulator's scaled clock. */
+export const OPEN_TEST_POLICY: TargetPolicy = Object.freeze({
+  allowedTargets: undefined,
+  maxOnDemandRetentionDays: 365,
+  simulator: true,
+});
 
 export interface SimulatedAtlas {
   sim: AtlasSimulator;

@@ -11,7 +11,9 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { inject } from 'vitest';
+import type { TargetPolicy } from '../../src/activities';
 import type { AtlasClient } from '../../src/atlas';
+import { OPEN_TEST_POLICY } from './atlas';
 import { createExportWorker } from '../../src/temporal/create-worker';
 
 export const NAMESPACE = 'default';
@@ -72,13 +74,14 @@ export async function startTestWorker(
   ctx: TemporalTestContext,
   atlas: AtlasClient,
   taskQueue = uniqueId('tq'),
-  options: { dataConverter?: DataConverter } = {}
+  options: { dataConverter?: DataConverter; policy?: TargetPolicy } = {}
 ): Promise<TestWorker> {
   const worker = await createExportWorker({
     connection: ctx.nativeConnection,
     namespace: NAMESPACE,
     taskQueue,
     atlas,
+    policy: options.policy ?? OPEN_TEST_POLICY,
     workflowBundle: await workflowBundle(),
     dataConverter: options.dataConverter,
   });

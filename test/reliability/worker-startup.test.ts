@@ -158,3 +158,30 @@ describe('the task-queue rate limit on the dev server', () => {
     expect(second?.metadata?.updateTime).toEqual(first?.metadata?.updateTime);
   });
 });
+
+describe('the allow-list at start (issue 17)', () => {
+  const WARNING = 'WORKER_ALLOWED_TARGETS is unset: anyone who can start a workflow on this task queue';
+
+  it('warns naming the risk without WORKER_ALLOWED_TARGETS, not with it, and exits 78 naming a malformed one', async () => {
+    const down = async () => `127.0.0.1:${await freePort()}`;
+    const { groupId, exportBucketId, clusterName } = atlas.fixtures;
+    const list = JSON.stringify({ [groupId]: { buckets: [exportBucketId], clusters: [clusterName] } });
+    const unset = spawnWorker(workerEnv(await down(), atlas.sim.url, uniqueId('open-tq')));
+    const set = spawnWorker(
+      workerEnv(await down(), atlas.sim.url, uniqueId('listed-tq'), { WORKER_ALLOWED_TARGETS: list })
+    );
+    const malformed = spawnWorker(
+      workerEnv(await down(), atlas.sim.url, uniqueId('bad-tq'), { WORKER_ALLOWED_TARGETS: '{"all":true}' })
+    );
+    workers.push(unset, set, malformed);
+    // The warning comes before the first connection attempt, so a logged retry means it had its chance.
+    await until('logged retries', () => retries(unset.output()) >= 1 && retries(set.output()) >= 1);
+    expect(unset.output()).toContain(WARNING);
+    expect(set.output()).not.toContain(WARNING);
+    const { code } = await exitOf(malformed, 30_000);
+    expect(code, malformed.output()).toBe(78);
+    expect(malformed.output()).toContain('env.WORKER_ALLOWED_TARGETS.all');
+    expect(await unset.kill('SIGTERM')).toBe(0);
+    expect(await set.kill('SIGTERM')).toBe(0);
+  }, 60_000);
+});

@@ -8,7 +8,7 @@ import {
 } from '../../src/activities/export-activities';
 import type { AtlasClient } from '../../src/atlas';
 import { FailureType } from '../../src/shared/contract/failure-types';
-import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { OPEN_TEST_POLICY, startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { testLogger } from '../helpers/test-logger';
 
 /**
@@ -50,7 +50,7 @@ function attempt(
     { logger: testLogger() }
   );
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
-  const activities = createExportActivities(client);
+  const activities = createExportActivities(client, OPEN_TEST_POLICY);
   return env.run((i: CreateExportJobInput) => activities.createExportJob(i), input);
 }
 

@@ -9,7 +9,7 @@ import {
 import type { AtlasClient } from '../../src/atlas';
 import { FailureType } from '../../src/shared/contract/failure-types';
 import { ADAPTIVE_DEFAULTS, initialCadenceMemory, type PollCadence } from '../../src/shared/polling/poll-cadence';
-import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { OPEN_TEST_POLICY, startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { testLogger } from '../helpers/test-logger';
 
 /**
@@ -62,7 +62,7 @@ async function attempt(
     { logger: testLogger() }
   );
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
-  const activities = createExportActivities(client);
+  const activities = createExportActivities(client, OPEN_TEST_POLICY);
   return env.run((i: unknown) => activities.pollExportJob(i as PollExportJobInput), input);
 }
 

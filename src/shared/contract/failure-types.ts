@@ -28,6 +28,12 @@ export const FailureType = {
   CreateOutcomeUnknown: 'CreateOutcomeUnknown',
   /** `polling.attemptTimeout` is too short for one Atlas request of the worker (`ATLAS_REQUEST_TIMEOUT`). */
   AttemptTimeoutTooShort: 'AttemptTimeoutTooShort',
+  /**
+   * The worker's operator does not allow this: a project, cluster or export bucket outside
+   * `WORKER_ALLOWED_TARGETS`, an on-demand retention above `WORKER_MAX_ON_DEMAND_RETENTION_DAYS`, or a simulator-only
+   * cadence (`timeScale` ≠ 1, intervals under 10 s) against real Atlas. Non-retryable; nothing was sent to Atlas.
+   */
+  TargetNotAllowed: 'TargetNotAllowed',
   /** Workflow input failed validation; nothing was sent to Atlas. */
   InvalidExportInput: 'InvalidExportInput',
   /** Atlas answered 2xx with a body that does not match the expected schema. */

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TargetPolicy } from '../../src/activities';
+import type { ExportSnapshotInput } from '../../src/shared/contract/export-contract';
+import { FailureType } from '../../src/shared/contract/failure-types';
+import { exportSnapshot, scheduledExport } from '../../src/workflows';
+import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { failureOf, FAST_POLLING } from '../helpers/export-harness';
+import {
+  connectTemporal,
+  startTestWorker,
+  uniqueId,
+  type TemporalTestContext,
+  type TestWorker,
+} from '../helpers/temporal';
+
+/**
+ * Starts through Temporal against workers whose operator set a policy: what the caller asks outside it fails with
+ * `TargetNotAllowed` before the simulator sees a request for it. On main the worker took no policy, so each of
+ * these starts reached Atlas (the export ran, the snapshot was taken for 365 days, the scaled cadence polled).
+ */
+let temporal: TemporalTestContext;
+let atlas: SimulatedAtlas;
+let allowListed: TestWorker;
+let realAtlasWorker: TestWorker;
+
+const OTHER_ID = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+
+beforeAll(async () => {
+  temporal = await connectTemporal();
+  atlas = await startSimulatedAtlas();
+  const f = atlas.fixtures;
+  const policy: TargetPolicy = {
+    allowedTargets: { [f.groupId]: { buckets: [f.exportBucketId], clusters: [f.clusterName] } },
+    maxOnDemandRetentionDays: 7,
+    simulator: true,
+  };
+  allowListed = await startTestWorker(temporal, atlas.client(), undefined, { policy });
+  realAtlasWorker = await startTestWorker(temporal, atlas.client(), undefined, {
+    policy: { ...policy, simulator: false },
+  });
+});
+afterAll(async () => {
+  await allowListed?.stop();
+  await realAtlasWorker?.stop();
+  await atlas?.close();
+  await temporal?.close();
+});
+
+function input(overrides: Partial<ExportSnapshotInput> = {}): ExportSnapshotInput {
+  const f = atlas.fixtures;
+  return {
+    groupId: f.groupId,
+    clusterName: f.clusterName,
+    snapshotId: atlas.sim.addSnapshot(f.groupId, f.clusterName, { status: 'completed' }),
+    exportBucketId: f.exportBucketId,
+    polling: FAST_POLLING,
+    ...overrides,
+  };
+}
+
+const start = (worker: TestWorker, args: ExportSnapshotInput) =>
+  temporal.client.workflow.start(exportSnapshot, {
+    taskQueue: worker.taskQueue,
+    workflowId: uniqueId('allow-list'),
+    args: [args],
+  });
+
+describe('an allow-listed worker', () => {
+  it.each([
+    ['a project', { groupId: OTHER_ID }, `project ${OTHER_ID} is not in WORKER_ALLOWED_TARGETS`],
+    ['a bucket', { exportBucketId: OTHER_ID }, `export bucket ${OTHER_ID} is not allowed`],
+  ])('refuses an export to %s outside the list before any request reaches Atlas', async (_, overrides, says) => {
+    const before = atlas.sim.requests.length;
+    const failure = await failureOf(await start(allowListed, input(overrides)));
+    expect(failure.type).toBe(FailureType.TargetNotAllowed);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(says);
+    expect(atlas.sim.requests.length - before).toBe(0);
+  });
+
+  it('exports what the list allows', async () => {
+    const result = await temporal.client.workflow.execute(exportSnapshot, {
+      taskQueue: allowListed.taskQueue,
+      workflowId: uniqueId('allow-list-ok'),
+      args: [input()],
+    });
+    expect(result.state).toBe('Successful');
+  }, 60_000);
+
+  it('refuses an on-demand snapshot kept longer than WORKER_MAX_ON_DEMAND_RETENTION_DAYS before the POST', async () => {
+    const f = atlas.fixtures;
+    const before = atlas.sim.requests.length;
+    const handle = await temporal.client.workflow.start(scheduledExport, {
+      taskQueue: allowListed.taskQueue,
+      workflowId: uniqueId('allow-list-retention'),
+      args: [
+        {
+          polling: FAST_POLLING,
+          onDemand: { retentionInDays: 365 },
+          targets: [
+            { groupId: f.groupId, clusterName: f.clusterName, exportBucketId: f.exportBucketId, snapshot: 'on-demand' },
+          ],
+        },
+      ],
+    });
+    const failure = await failureOf(handle);
+    expect(failure.type).toBe(FailureType.ScheduledExportFailed);
+    expect(failure.message).toContain(FailureType.TargetNotAllowed);
+    expect(atlas.sim.requests.slice(before).filter((r) => r.operation === 'takeSnapshot')).toEqual([]);
+  }, 60_000);
+});
+
+describe('a worker not started for a simulator', () => {
+  it('refuses a caller-chosen timeScale before polling Atlas with it', async () => {
+    const args = input();
+    const failure = await failureOf(await start(realAtlasWorker, args));
+    expect(failure.type).toBe(FailureType.TargetNotAllowed);
+    expect(failure.message).toContain('timeScale 10 is for a simulator only');
+    const reads = atlas.sim.requests.filter((r) => r.operation === 'getExportJob');
+    const job = atlas.sim.exportJobs().find((j) => j.snapshotId === args.snapshotId);
+    expect(reads.filter((r) => job !== undefined && r.path.endsWith(job.id))).toEqual([]);
+  }, 60_000);
+});
