@@ -1,6 +1,7 @@
 export { AtlasClient, ATLAS_MEDIA_TYPE, ATLAS_API_VERSION, DEFAULT_ATLAS_BASE_URL } from './client';
 export type { AtlasClientOptions, CallOptions, AtlasRequestObserver, AtlasResponseAnomalyObserver } from './client';
 export type { AtlasCredentials } from './auth';
+export { basicCredentials } from './auth';
 export {
   AtlasError,
   AtlasApiError,
