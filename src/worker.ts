@@ -1,7 +1,14 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type DefaultLogger } from '@temporalio/worker';
 import { AtlasClient } from './atlas';
 import { payloadDataConverter } from './codec';
-import { clearSecretVariables, ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig } from './config';
+import {
+  clearSecretVariables,
+  ConfigError,
+  configSecrets,
+  parseWorkerConfig,
+  redactedWorkerConfig,
+  type WorkerConfig,
+} from './config';
 import { createLogger, secretRedactor } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
 import { connectionOptions } from './temporal/connection';
@@ -32,19 +39,9 @@ const printError = (line: string) => console.error(redact(line));
  */
 async function main(): Promise<number> {
   const config = parseWorkerConfig(process.env);
-  // Read once: nothing later (a library, a child process) finds them in the environment.
-  clearSecretVariables(process.env);
   const { address, namespace, taskQueue } = config.temporal;
-  const secrets = configSecrets(config);
-  redact = secretRedactor(secrets);
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets });
+  const logger = secureLogger(config);
   const runtime = installWorkerRuntime({ logger, metricsBindAddress: config.metricsAddress });
-  if (config.temporal.transport === 'plaintext') {
-    logger.warn('Temporal connection without TLS to a non-loopback address (TEMPORAL_ALLOW_PLAINTEXT=true)', {
-      address,
-      transport: config.temporal.transport,
-    });
-  }
   const atlas = new AtlasClient({
     baseUrl: config.atlas.baseUrl,
     credentials: config.atlas.credentials,
@@ -137,6 +134,23 @@ async function main(): Promise<number> {
     await connection.close();
     await atlas.close();
   }
+}
+
+/**
+ * The worker's logger, masking every configured secret; start-up error lines are masked the same way from now
+ * on. The secret variables leave `process.env` here: read once, no library or child process finds them later.
+ */
+function secureLogger(config: WorkerConfig): DefaultLogger {
+  clearSecretVariables(process.env);
+  const secrets = configSecrets(config);
+  redact = secretRedactor(secrets);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets });
+  if (config.temporal.transport === 'plaintext') {
+    logger.warn('Temporal connection without TLS to a non-loopback address (TEMPORAL_ALLOW_PLAINTEXT=true)', {
+      address: config.temporal.address,
+    });
+  }
+  return logger;
 }
 
 /** Prints why the worker did not start and returns its exit code. */
