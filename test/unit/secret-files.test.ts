@@ -10,6 +10,7 @@ import {
   parseWorkerConfig,
 } from '../../src/config';
 import { basicCredentials } from '../../src/atlas';
+import { parseCodecServerConfig } from '../../src/codec/codec-server-config';
 import { readSecretFile } from '../../src/config/secret-files';
 import { secretRedactor } from '../../src/observability/json-logger';
 import { configError, privateFiles } from '../helpers/config-errors';
@@ -93,6 +94,25 @@ describe('*_FILE secrets', () => {
     expect(
       configError(() => parseTemporalConfig({ TEMPORAL_API_KEY: SECRET, TEMPORAL_API_KEY_FILE: good }), [SECRET])
     ).toContain('set either TEMPORAL_API_KEY or TEMPORAL_API_KEY_FILE, not both');
+  });
+
+  it("reads the codec server's CODEC_SERVER_TOKEN_FILE, and refuses it with the variable", () => {
+    const keys = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+    const token = write('codec-token', `${SECRET}\n`);
+    expect(parseCodecServerConfig({ PAYLOAD_ENCRYPTION_KEYS: keys, CODEC_SERVER_TOKEN_FILE: token }).token).toBe(
+      SECRET
+    );
+    expect(
+      configError(
+        () =>
+          parseCodecServerConfig({
+            PAYLOAD_ENCRYPTION_KEYS: keys,
+            CODEC_SERVER_TOKEN_FILE: token,
+            CODEC_SERVER_TOKEN: SECRET,
+          }),
+        [SECRET]
+      )
+    ).toContain('set either CODEC_SERVER_TOKEN or CODEC_SERVER_TOKEN_FILE, not both');
   });
 
   it('refuses a payload key file or a TLS client key open to group or others', () => {
