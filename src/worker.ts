@@ -1,8 +1,16 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type DefaultLogger } from '@temporalio/worker';
 import { AtlasClient } from './atlas';
 import { payloadDataConverter } from './codec';
-import { ConfigError, configSecrets, parseWorkerConfig, redactedWorkerConfig, workerPolicy } from './config';
-import { createLogger } from './observability/json-logger';
+import {
+  clearSecretVariables,
+  ConfigError,
+  configSecrets,
+  parseWorkerConfig,
+  redactedWorkerConfig,
+  type WorkerConfig,
+  workerPolicy,
+} from './config';
+import { createLogger, secretRedactor } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
 import { connectionOptions } from './temporal/connection';
 import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
@@ -19,6 +27,10 @@ import {
 const EX_UNAVAILABLE = 69;
 const EX_CONFIG = 78;
 
+/** What start-up errors pass through on their way to stderr: credential forms until the secrets are known. */
+let redact = secretRedactor([]);
+const printError = (line: string) => console.error(redact(line));
+
 /**
  * Worker entry point (`npm run worker`). Reads the environment once, installs the runtime (JSON logs,
  * Prometheus metrics), connects to Temporal, makes sure the namespace has the search attributes the workflows
@@ -29,11 +41,7 @@ const EX_CONFIG = 78;
 async function main(): Promise<number> {
   const config = parseWorkerConfig(process.env);
   const { address, namespace, taskQueue } = config.temporal;
-  const logger = createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    secrets: configSecrets(config),
-  });
+  const logger = secureLogger(config);
   const runtime = installWorkerRuntime({ logger, metricsBindAddress: config.metricsAddress });
   const atlas = new AtlasClient({
     baseUrl: config.atlas.baseUrl,
@@ -141,28 +149,45 @@ function warnOpenTargets(logger: ReturnType<typeof createLogger>): void {
   );
 }
 
+/**
+ * The worker's logger, masking every configured secret; start-up error lines are masked the same way from now
+ * on. The secret variables leave `process.env` here: read once, no library or child process finds them later.
+ */
+function secureLogger(config: WorkerConfig): DefaultLogger {
+  clearSecretVariables(process.env);
+  const secrets = configSecrets(config);
+  redact = secretRedactor(secrets);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets });
+  if (config.temporal.transport === 'plaintext') {
+    logger.warn('Temporal connection without TLS to a non-loopback address (TEMPORAL_ALLOW_PLAINTEXT=true)', {
+      address: config.temporal.address,
+    });
+  }
+  return logger;
+}
+
 /** Prints why the worker did not start and returns its exit code. */
 function startupFailed(err: unknown, address: string): number {
   if (err instanceof StartupAbortedError) {
-    console.error(`Worker stopped while starting: ${err.message}`);
+    printError(`Worker stopped while starting: ${err.message}`);
     return 0;
   }
   if (err instanceof StartupUnavailableError) {
-    console.error(
+    printError(
       `${err.message}. Giving up (WORKER_STARTUP_RETRY_TIMEOUT); exiting ${EX_UNAVAILABLE} so the supervisor restarts the worker.`
     );
     return EX_UNAVAILABLE;
   }
   if (err instanceof ConfigError || err instanceof SearchAttributesError || err instanceof AtlasRateLimitError) {
-    console.error(err.message);
+    printError(err.message);
     return EX_CONFIG;
   }
   const message = err instanceof Error ? err.message : String(err);
   if (classifyStartupError(err) === 'configuration') {
-    console.error(`Temporal at ${address} refused the worker: ${message}`);
+    printError(`Temporal at ${address} refused the worker: ${message}`);
     return EX_CONFIG;
   }
-  console.error(`Worker failed to start (Temporal at ${address}): ${message}`);
+  printError(`Worker failed to start (Temporal at ${address}): ${message}`);
   return 1;
 }
 
@@ -170,10 +195,10 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof ConfigError) {
-      console.error(err.message);
+      printError(err.message);
       process.exit(EX_CONFIG);
     }
-    console.error(err instanceof Error ? `Worker failed: ${err.message}` : err);
+    printError(err instanceof Error ? `Worker failed: ${err.message}` : String(err));
     process.exit(1);
   }
 );

@@ -203,9 +203,7 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
 
   private async fetchToken(signal: AbortSignal): Promise<string> {
     const ref = { method: 'POST', path: '/api/oauth/token' };
-    const basic = Buffer.from(`${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.clientSecret)}`).toString(
-      'base64'
-    );
+    const basic = basicCredentials(this.clientId, this.clientSecret);
     let res: Dispatcher.ResponseData;
     let text: string;
     try {
@@ -244,6 +242,11 @@ class ServiceAccountAuthenticator implements AtlasAuthenticator {
     this.token = { value: parsed.data.access_token, refreshAt: Date.now() + Math.max(ttlMs - 60_000, ttlMs * 0.9) };
     return parsed.data.access_token;
   }
+}
+
+/** The value of the token request's `Authorization: Basic …` header: as secret as the client secret it encodes. */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  return Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
 }
 
 export function safeJson(text: string): unknown {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, parsePayloadEncryption } from '../config';
 import { optionalEnv as env, parseEnv } from '../config/env';
+import { withSecretFiles } from '../config/secret-files';
 import type { KeyRing } from './key-ring';
 
 /**
@@ -50,7 +51,8 @@ const codecServerEnvSchema = z.object({
 });
 
 export function parseCodecServerConfig(environment: NodeJS.ProcessEnv): CodecServerConfig {
-  const e = parseEnv(codecServerEnvSchema, environment);
+  // CODEC_SERVER_TOKEN_FILE: the token from a file (the owner's alone), as every secret variable allows.
+  const e = parseEnv(codecServerEnvSchema, withSecretFiles(environment, ['CODEC_SERVER_TOKEN']));
   const keys = parsePayloadEncryption(environment);
   if (!keys) {
     throw new ConfigError(

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from '../atlas';
+import { basicCredentials, DEFAULT_ATLAS_BASE_URL, type AtlasCredentials } from '../atlas';
+import { isLoopbackHost } from '../net/loopback';
 import { durationSchema } from '../shared/contract/durations';
 import { boolString, optionalEnv, optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
+import { withSecretFiles } from './secret-files';
 
 /** The Atlas Admin API: where it is, how the worker signs in, how long a request may take. */
 export interface AtlasConfig {
@@ -19,9 +21,12 @@ const CREDENTIAL_VARIABLES = {
   privateKey: ['ATLAS_PRIVATE_KEY', 'MONGODB_ATLAS_PRIVATE_API_KEY'],
 } as const;
 type CredentialField = keyof typeof CREDENTIAL_VARIABLES;
+/** The secret halves, which may also come from a file (`<NAME>_FILE`). */
+export const ATLAS_SECRET_VARIABLES: readonly string[] = [
+  ...CREDENTIAL_VARIABLES.clientSecret,
+  ...CREDENTIAL_VARIABLES.privateKey,
+];
 const FIELDS = Object.keys(CREDENTIAL_VARIABLES) as CredentialField[];
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 const atlasEnvSchema = z.object({
   ATLAS_BASE_URL: optionalString
@@ -37,7 +42,7 @@ const atlasEnvSchema = z.object({
     }, 'must be an origin only (scheme, host, port): no credentials, path, query or fragment'),
   /** At most an hour: past 2^31 - 1 ms, Node's timers fire at once (every request would abort) or throw. */
   ATLAS_REQUEST_TIMEOUT: optionalEnv(durationSchema.pipe(z.number().max(3_600_000, 'must be at most 1h'))),
-  /** Plain http to a host other than loopback, e.g. the simulator in docker-compose. Never for real Atlas. */
+  /** Plain http to a single-label host, e.g. the simulator on the compose network. Never for real Atlas. */
   ATLAS_ALLOW_INSECURE_HTTP: boolString,
 });
 
@@ -91,20 +96,45 @@ function readCredentials(env: NodeJS.ProcessEnv): AtlasCredentials {
   );
 }
 
+/** The credentials' secret values, for the log redactor: the secret itself and, for a service account, the `Basic` value. */
+export function atlasSecrets(c: AtlasCredentials): string[] {
+  return c.mode === 'api-key' ? [c.privateKey] : [c.clientSecret, basicCredentials(c.clientId, c.clientSecret)];
+}
+
 /** Every variable Atlas is configured by, ours and the Atlas CLI's. */
 export const ATLAS_VARIABLES: readonly string[] = [
   ...Object.keys(atlasEnvSchema.shape),
   ...FIELDS.flatMap((f) => CREDENTIAL_VARIABLES[f]),
+  ...ATLAS_SECRET_VARIABLES.map((name) => `${name}_FILE`),
 ];
 
-export function parseAtlasConfig(env: NodeJS.ProcessEnv): AtlasConfig {
-  const e = parseEnv(atlasEnvSchema, env);
-  const url = new URL(e.ATLAS_BASE_URL);
-  if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname) && !e.ATLAS_ALLOW_INSECURE_HTTP) {
+/** A host name of one label (`atlas-simulator`): a container or service on a private network, never a public site. */
+const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+
+/**
+ * Plain http carries the credentials in clear (a service account's secret in a `Basic` header), so it is allowed
+ * to loopback, and with `ATLAS_ALLOW_INSECURE_HTTP=true` to a single-label service name (the compose network's
+ * simulator); a name with a dot or an IP address other than loopback is refused even then: one `http://` typo
+ * in a real Atlas URL must not send the secret.
+ */
+function checkInsecureHttp(url: URL, allowed: boolean): void {
+  if (url.protocol === 'https:' || isLoopbackHost(url.hostname)) return;
+  if (!allowed) {
     throw new ConfigError(
-      'Invalid configuration: env.ATLAS_BASE_URL: must use https, since credentials travel with every request (plain http is allowed for loopback, or with ATLAS_ALLOW_INSECURE_HTTP=true for a simulator on another host)'
+      'Invalid configuration: env.ATLAS_BASE_URL: must use https, since credentials travel with every request (plain http is allowed for loopback, or with ATLAS_ALLOW_INSECURE_HTTP=true for a simulator on a single-label service name such as atlas-simulator)'
     );
   }
+  if (!SERVICE_NAME.test(url.hostname) || /^\d+$/.test(url.hostname)) {
+    throw new ConfigError(
+      `Invalid configuration: env.ATLAS_ALLOW_INSECURE_HTTP: honoured only for a loopback host or a single-label service name (a simulator such as http://atlas-simulator:8090), not ${url.hostname}; use https for ATLAS_BASE_URL`
+    );
+  }
+}
+
+export function parseAtlasConfig(environment: NodeJS.ProcessEnv): AtlasConfig {
+  const e = parseEnv(atlasEnvSchema, environment);
+  const env = withSecretFiles(environment, ATLAS_SECRET_VARIABLES);
+  checkInsecureHttp(new URL(e.ATLAS_BASE_URL), e.ATLAS_ALLOW_INSECURE_HTTP);
   return Object.freeze({
     baseUrl: e.ATLAS_BASE_URL.replace(/\/+$/, ''),
     credentials: Object.freeze(readCredentials(env)),

@@ -3,11 +3,12 @@
  * the codec server) and passed down, one module per concern. Secrets are read here and nowhere else;
  * `ConfigError` messages name variables, never their values. docs/configuration.md lists every variable.
  */
-export { hasAtlasCredentials, parseAtlasConfig, type AtlasConfig } from './atlas';
+export { atlasSecrets, hasAtlasCredentials, parseAtlasConfig, type AtlasConfig } from './atlas';
 export { ConfigError } from './errors';
 export { parsePayloadEncryption } from './payload-encryption';
-export { parseTemporalConfig, type TemporalConfig } from './temporal';
+export { parseTemporalConfig, type TemporalConfig, type TemporalTransport } from './temporal';
 export {
+  clearSecretVariables,
   configSecrets,
   parseWorkerConfig,
   redactedWorkerConfig,

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AES_256_KEY_BYTES, KEY_ID_PATTERN, KeyRing } from '../codec/key-ring';
 import { describeIssues } from '../shared/contract/export-contract';
 import { optionalEnv, optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
+import { readSecretFile } from './secret-files';
 
 /** Payload encryption (`PAYLOAD_ENCRYPTION_*`): the keys the worker, the CLI and the codec server share. */
 
@@ -74,13 +74,8 @@ function entriesOrThrow(entries: ({ id: string; key: string } | string)[], where
 
 /** The key file: JSON `{"currentKeyId"?, "keys": [{"id", "key"}]}`, or lines `id:base64key` (`#` comments). */
 function readKeyFile(path: string): { keys: [string, Buffer][]; currentKeyId: string | undefined } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError(`Invalid configuration: ${KEY_FILE_VAR}: cannot read the file (${code})`);
-  }
+  // The owner's alone, as every secret file (`readSecretFile`).
+  const text = readSecretFile('PAYLOAD_ENCRYPTION_KEY_FILE', path);
   if (text.trimStart().startsWith('{')) {
     let json: unknown;
     try {

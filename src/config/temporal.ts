@@ -3,10 +3,12 @@ import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
 import { z } from 'zod';
 import type { KeyRing } from '../codec/key-ring';
+import { hostOfAddress, isLoopbackHost } from '../net/loopback';
 import { DEFAULT_TASK_QUEUE } from '../shared/contract/export-contract';
-import { optionalString, parseEnv } from './env';
+import { boolString, optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
 import { parsePayloadEncryption } from './payload-encryption';
+import { checkOwnerOnly, withSecretFiles } from './secret-files';
 
 /**
  * The Temporal connection, read as the `temporal` CLI and the SDKs read it (`@temporalio/envconfig`): a profile
@@ -27,7 +29,16 @@ export interface TemporalConfig {
   grpcMeta: Record<string, string> | undefined;
   /** Payload encryption keys (`PAYLOAD_ENCRYPTION_*`); undefined: payloads are not encrypted. */
   payloadEncryption: KeyRing | undefined;
+  /** The transport security in force, as the start-up log names it. */
+  transport: TemporalTransport;
 }
+
+/**
+ * How the connection is protected: `tls` (server authenticated), `mtls` (and a client certificate), `api-key`
+ * (TLS and an API key); `plaintext-loopback` (no TLS to this machine); `plaintext` (no TLS to another host,
+ * allowed only by `TEMPORAL_ALLOW_PLAINTEXT=true`).
+ */
+export type TemporalTransport = 'tls' | 'mtls' | 'api-key' | 'plaintext-loopback' | 'plaintext';
 
 /** Every variable of the connection: those envconfig reads (as the CLI does) and ours; plus `TEMPORAL_GRPC_META_*`. */
 export const TEMPORAL_VARIABLES = [
@@ -37,12 +48,14 @@ export const TEMPORAL_VARIABLES = [
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_TASK_QUEUE',
   'TEMPORAL_API_KEY',
+  'TEMPORAL_API_KEY_FILE',
   'TEMPORAL_TLS',
   ...['CLIENT_CERT', 'CLIENT_KEY', 'SERVER_CA_CERT'].flatMap((f) => [
     `TEMPORAL_TLS_${f}_PATH`,
     `TEMPORAL_TLS_${f}_DATA`,
   ]),
   'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_ALLOW_PLAINTEXT',
 ] as const;
 
 const ADDRESS = /^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/;
@@ -63,6 +76,8 @@ const temporalEnvSchema = z.object({
   ),
   TEMPORAL_PROFILE: optionalString,
   TEMPORAL_CONFIG_FILE: optionalString,
+  /** Plaintext to a host other than loopback (e.g. the compose network); never across a network you do not own. */
+  TEMPORAL_ALLOW_PLAINTEXT: boolString,
 });
 
 /** The profile envconfig produced, checked: a TOML file can hold any type where a string belongs. */
@@ -148,7 +163,30 @@ function checkCertPair(profile: ClientConfigProfile, env: Record<string, string>
   );
 }
 
-export function parseTemporalConfig(env: NodeJS.ProcessEnv): TemporalConfig {
+/**
+ * The transport in force; refuses plaintext to a host other than loopback unless `TEMPORAL_ALLOW_PLAINTEXT=true`:
+ * whoever can intercept that connection can hand the worker tasks that run with its Atlas identity.
+ */
+function transportOf(
+  address: string,
+  tls: TemporalConfig['tls'],
+  apiKey: string | undefined,
+  allowPlaintext: boolean,
+  source: string
+): TemporalTransport {
+  if (tls !== false) return apiKey ? 'api-key' : tls.clientCertPair ? 'mtls' : 'tls';
+  if (isLoopbackHost(hostOfAddress(address))) return 'plaintext-loopback';
+  if (allowPlaintext) return 'plaintext';
+  throw new ConfigError(
+    `Invalid configuration: ${source}: ${address} is not a loopback address, and the connection has no TLS` +
+      `${apiKey ? ' (the API key would travel in clear)' : ''}; set TEMPORAL_TLS=true (or TEMPORAL_API_KEY, or` +
+      ' TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH), or TEMPORAL_ALLOW_PLAINTEXT=true on a' +
+      ' network only you can reach (docs/security.md)'
+  );
+}
+
+export function parseTemporalConfig(environment: NodeJS.ProcessEnv): TemporalConfig {
+  const env = withSecretFiles(environment, ['TEMPORAL_API_KEY']);
   const e = parseEnv(temporalEnvSchema, env);
   const envconfigEnv = envForEnvconfig(env, e.TEMPORAL_TLS);
   const profile = loadProfile(envconfigEnv);
@@ -166,23 +204,30 @@ export function parseTemporalConfig(env: NodeJS.ProcessEnv): TemporalConfig {
     throw new ConfigError(`Invalid configuration: ${sourceOf(envconfigEnv, variable, tomlKey)}: ${issue.message}`);
   }
   checkCertPair(profile, envconfigEnv);
+  if (envconfigEnv.TEMPORAL_TLS_CLIENT_KEY_PATH !== undefined) {
+    checkOwnerOnly('TEMPORAL_TLS_CLIENT_KEY_PATH', envconfigEnv.TEMPORAL_TLS_CLIENT_KEY_PATH);
+  }
   let connect: ReturnType<typeof toClientOptions>;
   try {
     connect = toClientOptions(profile);
   } catch (err) {
     throw translate(err, envconfigEnv);
   }
-  const { tls, apiKey, metadata } = connect.connectionOptions;
+  const { tls: given, apiKey, metadata } = connect.connectionOptions;
+  const address = checked.data.address ?? 'localhost:7233';
+  const tls = given === undefined || given === null || given === false ? false : given === true ? {} : given;
+  const source = checked.data.address ? sourceOf(envconfigEnv, 'TEMPORAL_ADDRESS', 'address') : 'env.TEMPORAL_ADDRESS';
   return Object.freeze({
-    address: checked.data.address ?? 'localhost:7233',
+    address,
     namespace: connect.namespace ?? 'default',
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     apiKey,
-    tls: tls === undefined || tls === null || tls === false ? false : tls === true ? {} : tls,
+    tls,
     // envconfig 1.24 turns only the first `_` of a key into `-`; the CLI and the reference turn every one.
     grpcMeta: metadata
       ? Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k.replace(/_/g, '-'), String(v)]))
       : undefined,
     payloadEncryption: parsePayloadEncryption(env),
+    transport: transportOf(address, tls, apiKey, e.TEMPORAL_ALLOW_PLAINTEXT, source),
   });
 }

@@ -1,5 +1,5 @@
 import type { TargetPolicy } from '../activities/target-policy';
-import { ATLAS_VARIABLES, parseAtlasConfig, type AtlasConfig } from './atlas';
+import { ATLAS_SECRET_VARIABLES, ATLAS_VARIABLES, atlasSecrets, parseAtlasConfig, type AtlasConfig } from './atlas';
 import { PAYLOAD_ENCRYPTION_VARIABLES } from './payload-encryption';
 import { parseTemporalConfig, TEMPORAL_VARIABLES, type TemporalConfig } from './temporal';
 import { parseWorkerSettings, WORKER_SETTINGS, workerSettingsView, type WorkerSettings } from './worker-settings';
@@ -53,6 +53,7 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
       taskQueue: t.taskQueue,
       apiKey: t.apiKey ? '[set]' : '[unset]',
       tls: t.tls !== false,
+      transport: t.transport,
       grpcMeta: Object.keys(t.grpcMeta ?? {}),
       payloadEncryption: t.payloadEncryption?.toJSON() ?? 'off',
     },
@@ -67,11 +68,10 @@ export function redactedWorkerConfig(config: WorkerConfig): Record<string, unkno
 
 /** Every secret value in the configuration, for the log redactor's safety net. */
 export function configSecrets(config: WorkerConfig): string[] {
-  const c = config.atlas.credentials;
   const t = config.temporal;
   const key = t.tls === false ? undefined : t.tls.clientCertPair?.key;
   return [
-    c.mode === 'api-key' ? c.privateKey : c.clientSecret,
+    ...atlasSecrets(config.atlas.credentials),
     ...(t.apiKey ? [t.apiKey] : []),
     ...Object.entries(t.grpcMeta ?? {})
       .filter(([name]) => SECRET_HEADER.test(name))
@@ -79,4 +79,23 @@ export function configSecrets(config: WorkerConfig): string[] {
     ...(key ? [Buffer.from(key).toString('utf8').trim()] : []),
     ...(t.payloadEncryption?.redactionForms() ?? []),
   ];
+}
+
+/**
+ * Deletes every variable that held a secret from `env` (the worker's `process.env`, once parsed), so no later
+ * code, library or child process can read them there. `/proc/<pid>/environ` still shows the environment the
+ * process started with: only `*_FILE` variables keep secrets out of it.
+ */
+export function clearSecretVariables(env: NodeJS.ProcessEnv): void {
+  const fixed = [
+    ...ATLAS_SECRET_VARIABLES,
+    'TEMPORAL_API_KEY',
+    'TEMPORAL_TLS_CLIENT_KEY_DATA',
+    'PAYLOAD_ENCRYPTION_KEYS',
+  ];
+  for (const name of Object.keys(env)) {
+    const header =
+      name.startsWith('TEMPORAL_GRPC_META_') && SECRET_HEADER.test(name.slice('TEMPORAL_GRPC_META_'.length));
+    if (fixed.includes(name) || header) delete env[name];
+  }
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { TargetPolicy } from '../activities';
 import type { AtlasCredentials } from '../atlas';
-import { hasAtlasCredentials, parseAtlasConfig } from '../config';
+import { atlasSecrets, hasAtlasCredentials, parseAtlasConfig } from '../config';
 import { parseExportTargetConfig, type ExportTargetFlags } from '../config/export-target';
 import type { ExportSnapshotInput } from '../shared/contract/export-contract';
 import { AtlasSimulator, DEV_CREDENTIALS, type DefaultFixtures } from '../simulator';
@@ -59,7 +59,7 @@ export async function startStackAtlas(options: StackAtlasOptions): Promise<Stack
       description: `Atlas: ${baseUrl} (${credentials.mode})`,
       baseUrl,
       credentials,
-      secrets: [credentials.mode === 'api-key' ? credentials.privateKey : credentials.clientSecret],
+      secrets: atlasSecrets(credentials),
       target: parseExportTargetConfig(options.env, options.targetFlags),
       timeScale: 1,
       polling: undefined,

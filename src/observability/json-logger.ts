@@ -16,8 +16,21 @@ export function secretRedactor(secrets: readonly (string | undefined)[]): (line:
   const values = [...new Set([...raw, ...raw.map((s) => JSON.stringify(s).slice(1, -1))])].sort(
     (a, b) => b.length - a.length
   );
-  if (values.length === 0) return (line) => line;
-  return (line) => values.reduce((out, secret) => out.split(secret).join(REDACTED), line);
+  return (line) => maskCredentialForms(values.reduce((out, secret) => out.split(secret).join(REDACTED), line));
+}
+
+/**
+ * Credentials known only at run time, by their form: the value of a `Bearer` or `Basic` authorization (the
+ * OAuth access token, the token request's client id and secret), and an `access_token` field. Sixteen
+ * characters at least, so that prose such as "Basic authentication" stays readable.
+ */
+const CREDENTIAL_FORMS: [RegExp, string][] = [
+  [/\b(Bearer|Basic)(\s+)[A-Za-z0-9\-._~+/]{16,}=*/gi, `$1$2${REDACTED}`],
+  [/(access_token\\?"\s*:\s*\\?")[^"\\]+/gi, `$1${REDACTED}`],
+];
+
+function maskCredentialForms(line: string): string {
+  return CREDENTIAL_FORMS.reduce((out, [form, replacement]) => out.replace(form, replacement), line);
 }
 
 /** An error as log metadata: name, message, `code` when it has one, the stack, and its cause (serialized the same way). */

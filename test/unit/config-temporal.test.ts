@@ -70,7 +70,8 @@ describe('profiles and the TOML file', () => {
       join(home, '.config', 'temporalio', 'temporal.toml'),
       '[profile.default]\naddress = "from-home:7233"\n'
     );
-    expect(parseTemporalConfig({ HOME: home }).address).toBe('from-home:7233');
+    // A host on the network without TLS: only with the opt-out (test/unit/config-transport.test.ts).
+    expect(parseTemporalConfig({ HOME: home, TEMPORAL_ALLOW_PLAINTEXT: 'true' }).address).toBe('from-home:7233');
     // Without a file anywhere: the dev server defaults.
     expect(parseTemporalConfig({ HOME: join(home, 'nothing-here') })).toMatchObject({
       address: 'localhost:7233',
@@ -105,11 +106,10 @@ describe('TLS', () => {
     expect(parseTemporalConfig({ TEMPORAL_TLS: 'true' }).tls).toEqual({});
     expect(parseTemporalConfig({ TEMPORAL_TLS: 'no', TEMPORAL_TLS_SERVER_CA_CERT_PATH: TOML }).tls).toBe(false);
     // The profile's `tls.disabled = true` is the same switch.
-    expect(parseTemporalConfig({ TEMPORAL_CONFIG_FILE: TOML, TEMPORAL_PROFILE: 'plain' }).tls).toBe(false);
+    const plain = { TEMPORAL_CONFIG_FILE: TOML, TEMPORAL_PROFILE: 'plain', TEMPORAL_ALLOW_PLAINTEXT: 'true' };
+    expect(parseTemporalConfig(plain).tls).toBe(false);
     // …and the variable overrides the file.
-    expect(
-      parseTemporalConfig({ TEMPORAL_CONFIG_FILE: TOML, TEMPORAL_PROFILE: 'plain', TEMPORAL_TLS: '1' }).tls
-    ).not.toBe(false);
+    expect(parseTemporalConfig({ ...plain, TEMPORAL_TLS: '1' }).tls).not.toBe(false);
   });
 
   it('refuses a TEMPORAL_TLS that is not a boolean, and disabling host verification', () => {

@@ -18,6 +18,7 @@ describe('Temporal config', () => {
       taskQueue: 'atlas-exports',
       apiKey: undefined,
       tls: false,
+      transport: 'plaintext-loopback',
     });
   });
 
