@@ -51,6 +51,7 @@ beforeAll(async () => {
     codec: new AesGcmPayloadCodec(config.payloadEncryption!),
     corsOrigins: ['http://localhost:8233'],
     token: TOKEN,
+    namespaces: [NAMESPACE],
   });
 });
 
