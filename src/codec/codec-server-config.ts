@@ -25,6 +25,8 @@ export interface CodecServerConfig {
   /** PEM certificate chain and key read from `CODEC_SERVER_TLS_CERT_FILE` / `CODEC_SERVER_TLS_KEY_FILE`. */
   tls: { cert: Buffer; key: Buffer } | undefined;
   keys: KeyRing;
+  /** `PAYLOAD_ENCRYPTION_REQUIRED=true`: decoding refuses payloads that are not encrypted. */
+  requireEncrypted: boolean;
 }
 
 const DEFAULT_PORT = 8081;
@@ -46,12 +48,19 @@ const commaList = z.string().transform((s) =>
     .map((x) => x.trim())
     .filter(Boolean)
 );
-const hostNameSchema = z.string().regex(/^[A-Za-z0-9.:-]+$/, 'each entry must be a host name or IP address, no port');
+const hostNameSchema = z
+  .string()
+  // A name or IPv4 address, or an IPv6 address (at least two colons); never `name:port`.
+  .regex(
+    /^(?:[A-Za-z0-9.-]+|[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f.:]*)$/,
+    'each entry must be a host name or IP address, no port'
+  );
 
 const codecServerEnvSchema = z.object({
   CODEC_SERVER_ALLOWED_HOSTS: env(commaList.pipe(z.array(hostNameSchema))),
   CODEC_SERVER_NAMESPACES: env(commaList.pipe(z.array(z.string()).min(1, 'name at least one namespace'))),
   CODEC_SERVER_TLS_CERT_FILE: env(z.string().min(1)),
+  PAYLOAD_ENCRYPTION_REQUIRED: env(z.enum(['true', 'false'])),
   CODEC_SERVER_TLS_KEY_FILE: env(z.string().min(1)),
   CODEC_SERVER_HOST: env(z.string()),
   CODEC_SERVER_PORT: env(z.coerce.number().int().min(0).max(65535)),
@@ -103,6 +112,7 @@ export function parseCodecServerConfig(environment: NodeJS.ProcessEnv): CodecSer
           }
         : undefined,
     keys,
+    requireEncrypted: e.PAYLOAD_ENCRYPTION_REQUIRED === 'true',
   });
 }
 

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const server = await startCodecServer({
     host: config.host,
     port: config.port,
-    codec: new AesGcmPayloadCodec(config.keys),
+    codec: new AesGcmPayloadCodec(config.keys, { requireEncrypted: config.requireEncrypted }),
     corsOrigins: config.corsOrigins,
     token: config.token,
     allowedHosts: config.allowedHosts,
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     namespaces: config.namespaces,
     auth: config.token ? 'bearer token' : 'none (loopback only)',
     keys: config.keys.toJSON(),
+    requireEncrypted: config.requireEncrypted,
   });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
