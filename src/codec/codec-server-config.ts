@@ -18,7 +18,7 @@ export interface CodecServerConfig {
   corsOrigins: string[];
   /** When set, requests need `Authorization: Bearer <token>`; required unless `host` is loopback. */
   token: string | undefined;
-  /** `Host` names requests may carry (DNS-rebinding guard): the loopback names plus `CODEC_SERVER_ALLOWED_HOSTS`. */
+  /** `Host` names requests may carry (DNS-rebinding guard): loopback names, the bound address, `CODEC_SERVER_ALLOWED_HOSTS`. */
   allowedHosts: string[];
   /** Namespaces the keys are for (`CODEC_SERVER_NAMESPACES`, default `default`). */
   namespaces: string[];
@@ -102,7 +102,14 @@ export function parseCodecServerConfig(environment: NodeJS.ProcessEnv): CodecSer
     port: e.CODEC_SERVER_PORT ?? DEFAULT_PORT,
     corsOrigins: e.CODEC_SERVER_CORS_ORIGINS ?? DEFAULT_UI_ORIGINS.split(','),
     token: e.CODEC_SERVER_TOKEN,
-    allowedHosts: [...LOOPBACK_HOSTS, ...(e.CODEC_SERVER_ALLOWED_HOSTS ?? [])],
+    // The address it is bound to (unless a wildcard) is a name clients use too.
+    allowedHosts: [
+      ...new Set([
+        ...LOOPBACK_HOSTS,
+        ...(['0.0.0.0', '::'].includes(host) ? [] : [host]),
+        ...(e.CODEC_SERVER_ALLOWED_HOSTS ?? []),
+      ]),
+    ],
     namespaces: e.CODEC_SERVER_NAMESPACES ?? ['default'],
     tls:
       e.CODEC_SERVER_TLS_CERT_FILE && e.CODEC_SERVER_TLS_KEY_FILE

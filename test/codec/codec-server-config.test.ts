@@ -24,9 +24,14 @@ describe('codec server config: deny by default', () => {
         'CODEC_SERVER_TOKEN is required'
       );
     }
-    expect(parseCodecServerConfig({ ...KEYS, CODEC_SERVER_HOST: '0.0.0.0', CODEC_SERVER_TOKEN: TOKEN }).host).toBe(
-      '0.0.0.0'
-    );
+    expect(parseCodecServerConfig({ ...KEYS, CODEC_SERVER_HOST: '0.0.0.0', CODEC_SERVER_TOKEN: TOKEN })).toMatchObject({
+      host: '0.0.0.0',
+      allowedHosts: ['localhost', '127.0.0.1', '::1'],
+    });
+    // A specific address it is bound to is a name clients use: allowed as Host.
+    expect(
+      parseCodecServerConfig({ ...KEYS, CODEC_SERVER_HOST: '10.0.0.5', CODEC_SERVER_TOKEN: TOKEN }).allowedHosts
+    ).toEqual(['localhost', '127.0.0.1', '::1', '10.0.0.5']);
   });
 
   it('adds configured Host names and namespaces, reads TLS files in pairs, and the encryption requirement', () => {
