@@ -83,7 +83,12 @@ function namespaceOf(req: IncomingMessage, path: string): string | undefined {
   const header = req.headers['x-namespace'];
   if (typeof header === 'string' && header !== '') return header;
   const segments = path.split('/').filter(Boolean);
-  return segments.length >= 2 ? decodeURIComponent(segments[segments.length - 2]!) : undefined;
+  if (segments.length < 2) return undefined;
+  try {
+    return decodeURIComponent(segments[segments.length - 2]!);
+  } catch {
+    return undefined; // malformed escapes: no namespace, so 403
+  }
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {

@@ -167,6 +167,7 @@ describe('codec server', () => {
     expect((await post('/decode', jsonOf('x'), { 'x-namespace': 'payments' })).status).toBe(403);
     expect((await post('/payments/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(403);
     expect((await post('/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(403);
+    expect((await post('/%E0%A4%A/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(403);
     expect((await post('/default/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(200);
   });
 
