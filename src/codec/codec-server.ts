@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { PayloadCodec } from '@temporalio/common';
 import { listen } from '../net/listen';
 import { describeIssues } from '../shared/contract/export-contract';
@@ -11,6 +12,10 @@ import { jsonPayloadsSchema, payloadFromJson, payloadToJson } from './payload-js
  * CLI (`--codec-endpoint`): `POST …/encode` and `POST …/decode` take and return `{"payloads": [...]}` in
  * proto3 JSON. Only the last path segment is matched, so the endpoint can sit under any prefix (e.g. the
  * CLI's `/{namespace}`). Browsers get CORS answers for the configured UI origins only.
+ *
+ * Deny by default: a request whose `Host` is not an allowed name is refused with 421 (a DNS-rebinding page
+ * reaches a loopback server under its own name), and one for a namespace that is not configured (the UI's
+ * `X-Namespace`, else the path segment before `encode`/`decode`) with 403, before anything is decoded.
  */
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -18,6 +23,12 @@ export interface CodecServerOptions {
   corsOrigins: readonly string[];
   /** When set, every POST needs `Authorization: Bearer <token>`. */
   token?: string | undefined;
+  /** `Host` names (no port) a request may carry; default: the loopback names. */
+  allowedHosts?: readonly string[];
+  /** Namespaces whose payloads these keys are for; a request for another namespace gets 403. */
+  namespaces: readonly string[];
+  /** PEM certificate chain and key: serve HTTPS. */
+  tls?: { cert: Buffer | string; key: Buffer | string } | undefined;
   /** Request bodies above this are refused with 413; default 8 MiB. */
   maxBodyBytes?: number;
   /** Receives one line per unexpected error; never payload contents. Default: stderr. */
@@ -25,13 +36,16 @@ export interface CodecServerOptions {
 }
 
 export interface RunningCodecServer {
-  /** `http://host:port`, the endpoint to configure in the Web UI. */
+  /** `http(s)://host:port`, the endpoint to configure in the Web UI. */
   url: string;
   server: Server;
   close(): Promise<void>;
 }
 
 const ALLOWED_HEADERS = 'Content-Type, X-Namespace, Authorization';
+export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+/** Three base64url segments: the JWT the Web UI sends with "pass access token". */
+const JWT_SHAPE = /^Bearer [\w-]+\.[\w-]+\.[\w-]*$/;
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
 class HttpError extends Error {
@@ -55,6 +69,28 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.end(text);
 }
 
+/** The host name of a `Host` header, without port or IPv6 brackets, lower case; undefined if absent. */
+function hostName(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  const colon = h.lastIndexOf(':');
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
+/** The namespace a request is for: the Web UI's `X-Namespace`, else the CLI's `/{namespace}/decode` path. */
+function namespaceOf(req: IncomingMessage, path: string): string | undefined {
+  const header = req.headers['x-namespace'];
+  if (typeof header === 'string' && header !== '') return header;
+  const segments = path.split('/').filter(Boolean);
+  if (segments.length < 2) return undefined;
+  try {
+    return decodeURIComponent(segments[segments.length - 2]!);
+  } catch {
+    return undefined; // malformed escapes: no namespace, so 403
+  }
+}
+
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -72,11 +108,19 @@ export function createCodecServer(options: CodecServerOptions): Server {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const logError = options.logError ?? ((m: string) => console.error(m));
 
-  function authorized(req: IncomingMessage): boolean {
-    if (!expectedToken) return true;
+  const allowedHosts = new Set((options.allowedHosts ?? LOOPBACK_HOSTS).map((h) => h.toLowerCase()));
+  const namespaces = new Set(options.namespaces);
+
+  function authorize(req: IncomingMessage): void {
+    if (!expectedToken) return;
     const given = req.headers.authorization;
     // Compare digests: constant time, and equal lengths whatever was sent.
-    return given !== undefined && timingSafeEqual(digest(given), expectedToken);
+    if (given !== undefined && timingSafeEqual(digest(given), expectedToken)) return;
+    const message =
+      given !== undefined && JWT_SHAPE.test(given)
+        ? "unauthorized: a user's access token (the Web UI's codec.passAccessToken) is not accepted; see docs/security.md"
+        : 'unauthorized';
+    throw new HttpError(401, message, { 'WWW-Authenticate': 'Bearer' });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -88,6 +132,7 @@ export function createCodecServer(options: CodecServerOptions): Server {
     try {
       const path = new URL(req.url ?? '/', 'http://codec.invalid').pathname.replace(/\/+$/, '');
       const operation = path.slice(path.lastIndexOf('/') + 1);
+      if (!allowedHosts.has(hostName(req.headers.host) ?? '')) throw new HttpError(421, 'Host not allowed');
       if (operation !== 'encode' && operation !== 'decode')
         throw new HttpError(404, 'not found: POST …/encode or …/decode');
       if (req.method === 'OPTIONS') {
@@ -101,7 +146,14 @@ export function createCodecServer(options: CodecServerOptions): Server {
         return;
       }
       if (req.method !== 'POST') throw new HttpError(405, 'method not allowed', { Allow: 'POST, OPTIONS' });
-      if (!authorized(req)) throw new HttpError(401, 'unauthorized', { 'WWW-Authenticate': 'Bearer' });
+      authorize(req);
+      const namespace = namespaceOf(req, path);
+      if (namespace === undefined || !namespaces.has(namespace)) {
+        throw new HttpError(
+          403,
+          'namespace not served: send X-Namespace (or …/{namespace}/decode) for a configured one'
+        );
+      }
 
       let json: unknown;
       try {
@@ -128,9 +180,12 @@ export function createCodecServer(options: CodecServerOptions): Server {
     }
   }
 
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  return options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener)
+    : createServer(listener);
 }
 
 /** Starts a codec server on `host:port` (port 0: any free port). */

@@ -38,10 +38,21 @@ export class PayloadDecryptionError extends Error {
  * with metadata `encoding: binary/encrypted` and `encryption-key-id: <id>`, the layout of Temporal's
  * encryption samples. Decoding picks the key by the payload's key id, so keys rotated out of "current"
  * still decrypt, and passes payloads that are not encrypted through unchanged, so turning encryption on
- * does not break histories written before.
+ * does not break histories written before (unless `requireEncrypted`, which refuses them).
  */
 export class AesGcmPayloadCodec implements PayloadCodec {
-  constructor(private readonly keys: KeyRing) {}
+  private readonly requireEncrypted: boolean;
+
+  /**
+   * @param options.requireEncrypted refuse to decode a payload that is not encrypted (`PAYLOAD_ENCRYPTION_REQUIRED`),
+   *   so cleartext written by a starter without keys fails loudly instead of passing through
+   */
+  constructor(
+    private readonly keys: KeyRing,
+    options: { requireEncrypted?: boolean } = {}
+  ) {
+    this.requireEncrypted = options.requireEncrypted ?? false;
+  }
 
   encode(payloads: Payload[]): Promise<Payload[]> {
     const keyId = this.keys.currentKeyId;
@@ -64,7 +75,13 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   private decodeOne(payload: Payload): Payload {
     const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-    if (!encoding || fromUtf8.decode(encoding) !== ENCRYPTED_ENCODING) return payload;
+    if (!encoding || fromUtf8.decode(encoding) !== ENCRYPTED_ENCODING) {
+      if (!this.requireEncrypted) return payload;
+      throw new PayloadDecryptionError(
+        'Refusing a payload that is not encrypted: encryption is required (PAYLOAD_ENCRYPTION_REQUIRED)',
+        undefined
+      );
+    }
     const keyIdBytes = payload.metadata?.[ENCRYPTION_KEY_ID_METADATA];
     if (!keyIdBytes) {
       throw new PayloadDecryptionError(

@@ -19,23 +19,24 @@ async function main(): Promise<void> {
   const server = await startCodecServer({
     host: config.host,
     port: config.port,
-    codec: new AesGcmPayloadCodec(config.keys),
+    codec: new AesGcmPayloadCodec(config.keys, { requireEncrypted: config.requireEncrypted }),
     corsOrigins: config.corsOrigins,
     token: config.token,
+    allowedHosts: config.allowedHosts,
+    namespaces: config.namespaces,
+    tls: config.tls,
     logError: (message) => logger.error(message),
   });
-  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
+  // A non-loopback host without a token was refused by parseCodecServerConfig.
   logger.info('Codec server listening', {
     url: server.url,
     corsOrigins: config.corsOrigins,
-    auth: config.token ? 'bearer token' : 'none',
+    allowedHosts: config.allowedHosts,
+    namespaces: config.namespaces,
+    auth: config.token ? 'bearer token' : 'none (loopback only)',
     keys: config.keys.toJSON(),
+    requireEncrypted: config.requireEncrypted,
   });
-  if (!loopback && !config.token) {
-    logger.warn(
-      'Codec server reachable beyond loopback without CODEC_SERVER_TOKEN: anyone who can reach it can decrypt'
-    );
-  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

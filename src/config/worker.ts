@@ -3,6 +3,7 @@ import { ATLAS_SECRET_VARIABLES, ATLAS_VARIABLES, atlasSecrets, parseAtlasConfig
 import { PAYLOAD_ENCRYPTION_VARIABLES } from './payload-encryption';
 import { parseTemporalConfig, TEMPORAL_VARIABLES, type TemporalConfig } from './temporal';
 import { parseWorkerSettings, WORKER_SETTINGS, workerSettingsView, type WorkerSettings } from './worker-settings';
+import { isLoopbackHost } from '../net/loopback';
 
 /** Everything the worker reads: the Temporal connection, Atlas, and its own settings (`WORKER_*`). */
 export type WorkerConfig = WorkerSettings & {
@@ -24,14 +25,12 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   return Object.freeze({ temporal, atlas, ...parseWorkerSettings(env) });
 }
 
-/** Hosts that are this machine: an Atlas there is a simulator (or a tunnel, which `WORKER_SIMULATOR_MODE=false` says). */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
 /** What the activities allow the Atlas identity to be used for, from `WORKER_ALLOWED_TARGETS` and its siblings. */
 export function workerPolicy(config: WorkerConfig): TargetPolicy {
   const simulator =
     config.simulatorMode === 'auto'
-      ? LOOPBACK_HOSTS.has(new URL(config.atlas.baseUrl).hostname)
+      ? // An Atlas on this machine is a simulator (or a tunnel, which `WORKER_SIMULATOR_MODE=false` says).
+        isLoopbackHost(new URL(config.atlas.baseUrl).hostname)
       : config.simulatorMode === 'true';
   return {
     allowedTargets: config.allowedTargets,

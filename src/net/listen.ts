@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
+import { Server as TlsServer } from 'node:tls';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 
 /** A server listening on loopback or another interface, as every server the project starts reports it. */
 export interface Listening {
   host: string;
   port: number;
-  /** `http://host:port` (IPv6 hosts in brackets), without a trailing slash. */
+  /** `http://host:port` (`https://` for a TLS server; IPv6 hosts in brackets), without a trailing slash. */
   url: string;
   /** Stops listening and drops open connections (keep-alive ones too), so the port is free when it resolves. */
   readonly close: () => Promise<void>;
@@ -29,7 +30,7 @@ export async function listen(server: HttpServer, options: { host?: string; port?
   return {
     host,
     port,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${server instanceof TlsServer ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

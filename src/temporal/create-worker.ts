@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type TargetPolicy } from '../activities';
+import { ENCODED_FAILURES_BUNDLE_MARKER } from '../codec/failure-converter';
 import type { AtlasClient } from '../atlas';
 import { workflowsPath } from './workflow-bundle';
 
@@ -26,8 +28,25 @@ export interface ExportWorkerOptions {
   >;
 }
 
+/**
+ * With payload encryption the data converter encodes failures (failure-converter.ts); a prebuilt bundle must
+ * have been built with that converter too, or the workflows' own failures would quote Atlas text in clear.
+ */
+async function checkBundleEncodesFailures(options: ExportWorkerOptions): Promise<void> {
+  const bundle = options.workflowBundle;
+  if (!options.dataConverter?.failureConverterPath || !bundle) return;
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  if (!code.includes(ENCODED_FAILURES_BUNDLE_MARKER)) {
+    throw new Error(
+      'Payload encryption is on but the workflow bundle (WORKER_WORKFLOW_BUNDLE) was built without encoded failures: ' +
+        'build it with `build-workflow-bundle --encode-failures` (dist/workflow-bundle-encoded-failures.js in the image)'
+    );
+  }
+}
+
 /** The export worker: this project's workflows and the activities bound to one Atlas client. */
-export function createExportWorker(options: ExportWorkerOptions): Promise<Worker> {
+export async function createExportWorker(options: ExportWorkerOptions): Promise<Worker> {
+  await checkBundleEncodesFailures(options);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

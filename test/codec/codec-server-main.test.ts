@@ -52,11 +52,22 @@ describe('the codec server entry point', () => {
     expect(JSON.stringify(lines)).not.toContain(token);
   });
 
-  it('warns in the same format when reachable beyond loopback without a token', async () => {
-    const lines = await runUntilListening({ PAYLOAD_ENCRYPTION_KEYS: `k1:${key}`, CODEC_SERVER_HOST: '0.0.0.0' });
-    expect(lines.map((l) => [l.level, l.msg])).toEqual([
-      ['INFO', 'Codec server listening'],
-      ['WARN', expect.stringContaining('without CODEC_SERVER_TOKEN')],
-    ]);
+  it('refuses to listen beyond loopback without CODEC_SERVER_TOKEN: exit 78 naming the variable', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/codec/main.ts')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        CODEC_SERVER_PORT: '0',
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${key}`,
+        CODEC_SERVER_HOST: '0.0.0.0',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(code, stderr).toBe(78);
+    expect(stderr).toContain('CODEC_SERVER_TOKEN');
+    expect(stderr).not.toContain('Codec server listening');
   });
 });

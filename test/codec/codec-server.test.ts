@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmPayloadCodec, KeyRing } from '../../src/codec';
 import { startCodecServer, type RunningCodecServer } from '../../src/codec/codec-server';
@@ -15,8 +19,14 @@ let server: RunningCodecServer;
 let open: RunningCodecServer;
 
 beforeAll(async () => {
-  server = await startCodecServer({ codec, corsOrigins: [UI], token: TOKEN, logError: (m) => logged.push(m) });
-  open = await startCodecServer({ codec, corsOrigins: [UI], maxBodyBytes: 1024 });
+  server = await startCodecServer({
+    codec,
+    corsOrigins: [UI],
+    token: TOKEN,
+    namespaces: ['default'],
+    logError: (m) => logged.push(m),
+  });
+  open = await startCodecServer({ codec, corsOrigins: [UI], maxBodyBytes: 1024, namespaces: ['default'] });
 });
 afterAll(async () => {
   await server?.close();
@@ -28,7 +38,12 @@ type JsonPayloads = { payloads: { metadata: Record<string, string>; data: string
 async function post(path: string, body: unknown, headers: Record<string, string> = {}, base = server.url) {
   const res = await request(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+      'x-namespace': 'default',
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };
@@ -46,7 +61,7 @@ describe('codec server', () => {
     const encrypted = encoded.body as JsonPayloads;
     expect(Buffer.from(encrypted.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
     // The CLI templates `--codec-endpoint http://host/{namespace}`.
-    const decoded = await post('/default/decode', encrypted, { 'x-namespace': 'default' });
+    const decoded = await post('/default/decode', encrypted, { 'x-namespace': '' });
     expect(decoded.status).toBe(200);
     expect(decoded.body).toEqual(plain);
   });
@@ -85,7 +100,11 @@ describe('codec server', () => {
     expect(wrong.headers['www-authenticate']).toBe('Bearer');
     expect(wrong.headers['access-control-allow-origin']).toBe(UI);
     expect(wrong.body).toEqual({ error: 'unauthorized' });
-    const res = await request(`${server.url}/decode`, { method: 'POST', body: JSON.stringify(payloads) });
+    const res = await request(`${server.url}/decode`, {
+      method: 'POST',
+      headers: { 'x-namespace': 'default' },
+      body: JSON.stringify(payloads),
+    });
     expect(res.statusCode).toBe(401);
     await res.body.dump();
     // Without a configured token, no header is needed.
@@ -114,5 +133,102 @@ describe('codec server', () => {
     expect(get.headers.allow).toBe('POST, OPTIONS');
     await get.body.dump();
     expect((await post('/decode', jsonOf('x'.repeat(2000)), {}, open.url)).status).toBe(413);
+  });
+
+  it('refuses a foreign Host (DNS rebinding) with 421, before auth, for preflights too', async () => {
+    for (const method of ['POST', 'OPTIONS'] as const) {
+      const res = await request(`${server.url}/decode`, {
+        method,
+        headers: { host: 'attacker.example.com', 'x-namespace': 'default', authorization: `Bearer ${TOKEN}` },
+        body: method === 'POST' ? JSON.stringify(jsonOf('x')) : undefined,
+      });
+      expect(res.statusCode, method).toBe(421);
+      await res.body.dump();
+    }
+    // The loopback names, with or without port, are accepted by default; configured names too.
+    for (const host of ['localhost', `127.0.0.1:${new URL(server.url).port}`, '[::1]:1']) {
+      expect((await post('/decode', jsonOf('x'), { host })).status, host).toBe(200);
+    }
+    const named = await startCodecServer({
+      codec,
+      corsOrigins: [UI],
+      namespaces: ['default'],
+      allowedHosts: ['codec.example.com'],
+    });
+    try {
+      expect((await post('/decode', jsonOf('x'), { host: 'codec.example.com' }, named.url)).status).toBe(200);
+      expect((await post('/decode', jsonOf('x'), { host: 'localhost' }, named.url)).status).toBe(421);
+    } finally {
+      await named.close();
+    }
+  });
+
+  it('serves only the configured namespaces: another one, or none, is refused with 403', async () => {
+    expect((await post('/decode', jsonOf('x'), { 'x-namespace': 'payments' })).status).toBe(403);
+    expect((await post('/payments/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(403);
+    expect((await post('/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(403);
+    expect((await post('/%E0%A4%A/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(403);
+    expect((await post('/default/decode', jsonOf('x'), { 'x-namespace': '' })).status).toBe(200);
+  });
+
+  it("names the Web UI's pass-access-token setting when a user's JWT is sent instead of the token", async () => {
+    const jwt = 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl';
+    const res = await post('/decode', jsonOf('x'), { authorization: jwt });
+    expect(res.status).toBe(401);
+    expect(String(res.body.error)).toContain('passAccessToken');
+  });
+
+  it('serves HTTPS with a configured certificate and key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codec-tls-'));
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' }
+      );
+      const cert = readFileSync(join(dir, 'cert.pem'));
+      const tls = await startCodecServer({
+        codec,
+        corsOrigins: [UI],
+        namespaces: ['default'],
+        token: TOKEN,
+        tls: { cert, key: readFileSync(join(dir, 'key.pem')) },
+      });
+      const dispatcher = new Agent({ connect: { ca: cert } });
+      try {
+        expect(tls.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        const res = await request(`${tls.url}/encode`, {
+          method: 'POST',
+          dispatcher,
+          headers: { authorization: `Bearer ${TOKEN}`, 'x-namespace': 'default' },
+          body: JSON.stringify(jsonOf('x')),
+        });
+        expect(res.statusCode).toBe(200);
+        await res.body.dump();
+      } finally {
+        await dispatcher.close();
+        await tls.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

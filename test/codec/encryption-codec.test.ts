@@ -113,6 +113,16 @@ describe('AesGcmPayloadCodec', () => {
     expect(decoded[1]).toBe(plain[1]);
     expect(decoded[2]).toBe(plain[2]);
   });
+
+  it('with requireEncrypted, refuses to decode a payload that is not encrypted, and still decrypts the rest', async () => {
+    const strict = new AesGcmPayloadCodec(new KeyRing([['k1', k1]], 'k1'), { requireEncrypted: true });
+    const err = await rejection(strict.decode([toPayload(secretValue)]));
+    expect(err).toBeInstanceOf(PayloadDecryptionError);
+    expect(err.message).toContain('PAYLOAD_ENCRYPTION_REQUIRED');
+    expect(err.message).not.toContain('plaintext-cluster');
+    const [decoded] = await strict.decode(await strict.encode([toPayload(secretValue)]));
+    expect(fromPayload(decoded!)).toEqual(secretValue);
+  });
 });
 
 describe('KeyRing', () => {

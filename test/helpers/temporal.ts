@@ -18,14 +18,23 @@ import { createExportWorker } from '../../src/temporal/create-worker';
 
 export const NAMESPACE = 'default';
 
-let bundlePromise: Promise<WorkflowBundle> | undefined;
-/** The product's workflows plus test fixtures, bundled once per test file. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundlePromise ??= bundleWorkflowCode({
-    workflowsPath: resolve(__dirname, '../fixtures/workflows.ts'),
-    logger: quietLogger,
-  });
-  return bundlePromise;
+const bundlePromises = new Map<string, Promise<WorkflowBundle>>();
+/**
+ * The product's workflows plus test fixtures, bundled once per test file (and failure converter: an encrypting
+ * worker's bundle encodes failures, as `build-workflow-bundle --encode-failures` makes it).
+ */
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundle> {
+  const key = failureConverterPath ?? '';
+  let bundle = bundlePromises.get(key);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: resolve(__dirname, '../fixtures/workflows.ts'),
+      logger: quietLogger,
+      ...(failureConverterPath ? { failureConverterPath } : {}),
+    });
+    bundlePromises.set(key, bundle);
+  }
+  return bundle;
 }
 
 const noop = () => undefined;
@@ -82,7 +91,7 @@ export async function startTestWorker(
     taskQueue,
     atlas,
     policy: options.policy ?? OPEN_TEST_POLICY,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(options.dataConverter?.failureConverterPath),
     dataConverter: options.dataConverter,
   });
   const running = worker.run();

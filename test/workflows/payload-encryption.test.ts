@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { type Client } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { request } from 'undici';
@@ -51,6 +51,7 @@ beforeAll(async () => {
     codec: new AesGcmPayloadCodec(config.payloadEncryption!),
     corsOrigins: ['http://localhost:8233'],
     token: TOKEN,
+    namespaces: [NAMESPACE],
   });
 });
 
@@ -211,6 +212,78 @@ describe('payload encryption, end to end', () => {
     const shownInput = shown.events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     expect(Buffer.from(shownInput!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
     expect(JSON.parse(Buffer.from(shownInput!.data, 'base64').toString())).toEqual(input);
+  });
+
+  it('encodes failure messages with the keys set: Atlas free text is not in the raw history, the codec reads it', async () => {
+    const { groupId, clusterName, exportBucketId } = atlas.fixtures;
+    const reason = `stateReason-marker-${randomUUID()}`;
+    const detail = `detail-marker-${randomUUID()}`;
+    const failedSnapshot = atlas.sim.addSnapshot(groupId, clusterName, { status: 'completed' });
+    atlas.sim.setExportPlan(
+      {
+        queuedMs: 1000,
+        inProgressMs: 1000,
+        outcome: 'Failed',
+        stateReason: { errorCode: 'EXPORT_X', message: reason },
+      },
+      { snapshotId: failedSnapshot }
+    );
+    // A job whose creation Atlas refuses with a `detail` (the activity's failure, then the workflow's).
+    const refusedSnapshot = atlas.sim.addSnapshot(groupId, clusterName, { status: 'completed' });
+    atlas.sim.injectFaults({
+      operation: 'createExportJob',
+      kind: 'status',
+      status: 400,
+      errorCode: 'INVALID_X',
+      detail,
+    });
+    try {
+      const runs = [
+        { snapshotId: refusedSnapshot, marker: detail, workflowId: uniqueId('encrypted-refused') },
+        { snapshotId: failedSnapshot, marker: reason, workflowId: uniqueId('encrypted-failed') },
+      ];
+      for (const run of runs) {
+        const input: ExportSnapshotInput = {
+          groupId,
+          clusterName,
+          snapshotId: run.snapshotId,
+          exportBucketId,
+          polling: FAST_POLLING,
+        };
+        await startExport(encrypting, input, { workflowId: run.workflowId, taskQueue: worker.taskQueue });
+        // A client with the codec reads the Atlas text in the failure chain.
+        const err: unknown = await encrypting.workflow
+          .getHandle(run.workflowId)
+          .result()
+          .then(
+            () => undefined,
+            (e: unknown) => e
+          );
+        expect(err).toBeInstanceOf(WorkflowFailedError);
+        const chain: string[] = [];
+        for (let e: unknown = (err as WorkflowFailedError).cause; e instanceof Error; e = e.cause)
+          chain.push(e.message);
+        expect(chain.join('\n'), run.marker).toContain(run.marker);
+
+        // The raw history (a client without the codec) does not hold it; failures read 'Encoded failure'.
+        const history = await temporalCtx.client.workflow.getHandle(run.workflowId).fetchHistory();
+        const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+        expect(raw.includes(run.marker), run.marker).toBe(false);
+        const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes);
+        expect(failed?.workflowExecutionFailedEventAttributes?.failure?.message).toBe('Encoded failure');
+        const plainErr: unknown = await temporalCtx.client.workflow
+          .getHandle(run.workflowId)
+          .result()
+          .then(
+            () => undefined,
+            (e: unknown) => e
+          );
+        expect(String((plainErr as WorkflowFailedError).cause?.message)).not.toContain(run.marker);
+      }
+    } finally {
+      atlas.sim.clearFaults();
+      atlas.sim.setExportPlan(undefined, { snapshotId: failedSnapshot });
+    }
   });
 
   it('keeps reading unencrypted histories after encryption is switched on', async () => {
