@@ -83,5 +83,13 @@ async def main() -> int:
     return 1
 
 
+def exit_now(code: int) -> None:
+    """Exits without interpreter teardown, which the SDK's native threads can crash after the loop ended
+    (temporalio/sdk-python#300: "PyGILState_Release ... finalizing", exit code 1 after a Successful export)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    exit_now(asyncio.run(main()))
