@@ -120,9 +120,15 @@ async function oversizedBody(r: SimRequest, out: Reply, sizeBytes: number): Prom
   for (let sent = head.length; sent < sizeBytes && !r.res.destroyed; sent += PADDING_CHUNK.length) {
     const chunk = PADDING_CHUNK.subarray(0, Math.min(PADDING_CHUNK.length, sizeBytes - sent));
     if (!r.res.write(chunk)) {
+      // Both listeners go once either fires: a 'close' left behind per wait piles up on a long body.
       await new Promise<void>((resolve) => {
-        r.res.once('drain', resolve);
-        r.res.once('close', resolve);
+        const done = () => {
+          r.res.off('drain', done);
+          r.res.off('close', done);
+          resolve();
+        };
+        r.res.once('drain', done);
+        r.res.once('close', done);
       });
     }
   }

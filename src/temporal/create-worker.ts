@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type TargetPolicy } from '../activities';
 import { ENCODED_FAILURES_BUNDLE_MARKER } from '../codec/failure-converter';
+import { ConfigError } from '../config/errors';
 import type { AtlasClient } from '../atlas';
 import { workflowsPath } from './workflow-bundle';
 
@@ -37,8 +38,8 @@ async function checkBundleEncodesFailures(options: ExportWorkerOptions): Promise
   if (!options.dataConverter?.failureConverterPath || !bundle) return;
   const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
   if (!code.includes(ENCODED_FAILURES_BUNDLE_MARKER)) {
-    throw new Error(
-      'Payload encryption is on but the workflow bundle (WORKER_WORKFLOW_BUNDLE) was built without encoded failures: ' +
+    throw new ConfigError(
+      'Invalid configuration: payload encryption is on but the workflow bundle (WORKER_WORKFLOW_BUNDLE) was built without encoded failures: ' +
         'build it with `build-workflow-bundle --encode-failures` (dist/workflow-bundle-encoded-failures.js in the image)'
     );
   }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyRing, payloadDataConverter } from '../../src/codec';
 import { ENCODED_FAILURES_BUNDLE_MARKER } from '../../src/codec/failure-converter';
 import type { AtlasClient } from '../../src/atlas';
+import { ConfigError } from '../../src/config';
 import { createExportWorker } from '../../src/temporal/create-worker';
 import { OPEN_TEST_POLICY } from '../helpers/atlas';
 import { workflowBundle } from '../helpers/temporal';
@@ -37,7 +38,9 @@ describe('the workflow bundle and encoded failures', () => {
       () => undefined,
       (e: unknown) => e
     );
-    expect(err).toBeInstanceOf(Error);
+    // A ConfigError: the worker exits 78 naming WORKER_WORKFLOW_BUNDLE, as for any bad setting.
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('WORKER_WORKFLOW_BUNDLE');
     expect((err as Error).message).toContain('--encode-failures');
   });
 });

@@ -18,6 +18,23 @@ import { createExportWorker } from '../../src/temporal/create-worker';
 
 export const NAMESPACE = 'default';
 
+let runtimeInstalled = false;
+/**
+ * Keeps the SDK's log to errors (or `TEST_LOG_LEVEL`) in every test file that uses Temporal, replay included;
+ * it must happen before the first worker or native connection exists, so it runs when this module loads.
+ */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.TEST_LOG_LEVEL as 'WARN' | 'INFO' | undefined) ?? 'ERROR';
+  // Core's own log lines (e.g. the nondeterminism a replay test provokes on purpose) go through the same level.
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+  });
+}
+installQuietRuntime();
+
 const bundlePromises = new Map<string, Promise<WorkflowBundle>>();
 /**
  * The product's workflows plus test fixtures, bundled once per test file (and failure converter: an encrypting
@@ -53,10 +70,7 @@ export interface TemporalTestContext {
 
 /** Connects to the dev server that global setup started. */
 export async function connectTemporal(): Promise<TemporalTestContext> {
-  // Keep test output to warnings; must happen before the first worker or native connection exists.
-  Runtime.install({
-    logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as 'WARN' | 'INFO' | undefined) ?? 'ERROR'),
-  });
+  installQuietRuntime();
   const address = inject('temporalAddress');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });

@@ -7,6 +7,7 @@ import { FailureType } from '../../src/shared/contract/failure-types';
 import { ADAPTIVE_DEFAULTS, initialCadenceMemory, type PollCadence } from '../../src/shared/polling/poll-cadence';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { configError } from '../helpers/config-errors';
+import { testLogger } from '../helpers/test-logger';
 
 /**
  * The worker's policy (`WORKER_ALLOWED_TARGETS`, `WORKER_MAX_ON_DEMAND_RETENTION_DAYS`, `WORKER_SIMULATOR_MODE`):
@@ -40,7 +41,10 @@ async function run<N extends keyof ReturnType<typeof createActivities>>(
   attempt = 1
 ): Promise<{ outcome: unknown; requests: number }> {
   const before = atlas.sim.requests.length;
-  const env = new MockActivityEnvironment({ attempt, scheduleToCloseTimeoutMs: 0, startToCloseTimeoutMs: 60_000 });
+  const env = new MockActivityEnvironment(
+    { attempt, scheduleToCloseTimeoutMs: 0, startToCloseTimeoutMs: 60_000 },
+    { logger: testLogger() }
+  );
   const activities = createActivities({ atlas: atlas.client(), policy: p });
   const fn = activities[name] as (i: unknown) => Promise<unknown>;
   const outcome = await env.run(fn, input).catch((e: unknown) => e);
