@@ -106,9 +106,11 @@ describe('poll cadence against the Atlas simulator', () => {
     const polling = { timeScale: TIME_SCALE };
     expect((await (await suite.h.start(input(clusterName, snapshot(), polling))).result()).state).toBe('Successful');
 
-    // Report every progress change, so the run grows its history and continues as new.
+    // Read at least once a simulated minute (1 s real, the floor) and report every progress change, so the run
+    // wakes often enough over its 12 simulated minutes to pass 20 history events and continue as new, whatever
+    // the learned cadence would otherwise skip.
     const handle = await suite.h.start(
-      input(clusterName, snapshot(), { ...polling, reportInterval: '1s', maxHistoryEvents: 20 })
+      input(clusterName, snapshot(), { ...polling, maximumInterval: '1m', reportInterval: '1s', maxHistoryEvents: 20 })
     );
     const { result, seen } = await watch(handle);
     expect(result.state).toBe('Successful');
