@@ -94,9 +94,10 @@ describe('the Atlas simulator', () => {
 
 describe('image digests', () => {
   /**
-   * Known gap: no registry was reachable where this was written, so these are pinned by tag only. Pin each as
-   * `name:tag@sha256:…` (e.g. `docker buildx imagetools inspect name:tag`) and remove it here; a new image
-   * without a digest fails this test.
+   * Known gap: no container registry is reachable where this is written (only npm, PyPI, Go, Maven and Debian
+   * are), so these are pinned by tag only; digests found in public code disagree (tags are re-pushed), so none
+   * is copied unverified. renovate.json has `pinDigests` (test/deploy/renovate.test.ts): Renovate's first run
+   * adds `@sha256:…` to each. Remove an image here once pinned; a new image without a digest fails this test.
    */
   const KNOWN_UNDIGESTED = [
     'postgres:16.15-trixie',
