@@ -161,12 +161,12 @@ export function checkMarkdownLinks(pages: Pages, check: LinkCheck): string[] {
   return problems;
 }
 
-/** README.md, docs/**\/*.md and bench/**\/*.md of the repository at `root`, by repository-relative path. */
+/** README.md, docs/**\/*.md, bench/**\/*.md and deploy/**\/*.md of the repository at `root`, by repository-relative path. */
 export function repositoryPages(root: string): Map<string, string> {
   const pages = new Map<string, string>();
   const add = (rel: string) => pages.set(rel, readFileSync(path.join(root, rel), 'utf8'));
   add('README.md');
-  for (const dir of ['docs', 'bench']) {
+  for (const dir of ['docs', 'bench', 'deploy']) {
     if (!existsSync(path.join(root, dir))) continue;
     for (const entry of readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
       if (!entry.isFile() || !entry.name.endsWith('.md')) continue;

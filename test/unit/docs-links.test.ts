@@ -1,6 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/cli/common';
 import { checkMarkdownLinks, githubSlug, headingAnchors, repositoryPages } from '../helpers/markdown-links';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -17,7 +18,7 @@ describe('README and docs links', () => {
     expect(docsPages).toContain('docs/benchmarks.md');
   });
 
-  it('has no dead relative link or anchor, nothing outside the repository, and every docs page reachable', () => {
+  it('has no dead relative link or anchor (README, docs, bench, deploy), nothing outside the repository, and every docs page reachable', () => {
     const problems = checkMarkdownLinks(pages, {
       start: 'README.md',
       mustReach: docsPages,
@@ -28,6 +29,20 @@ describe('README and docs links', () => {
 
   it(`keeps README.md at most ${README_MAX_BYTES} bytes`, () => {
     expect(statSync(path.join(ROOT, 'README.md')).size).toBeLessThanOrEqual(README_MAX_BYTES);
+  });
+});
+
+describe('the CLI exit code tables', () => {
+  /** The codes in the first column of the markdown table whose header starts with `| Code` or `| Exit code`. */
+  function tableCodes(relPath: string): number[] {
+    const text = readFileSync(path.join(ROOT, relPath), 'utf8');
+    const table = /^\| (?:Exit code|Code) +\|.*\n\|[- |]+\|\n((?:\|.*\n?)+)/m.exec(text)?.[1] ?? '';
+    return [...table.matchAll(/^\| (\d+) /gm)].map((m) => Number(m[1]));
+  }
+
+  it.each(['README.md', 'docs/cli.md'])('%s lists exactly the codes of ExitCode', (page) => {
+    const codes = [...new Set(Object.values(ExitCode))].sort((a, b) => a - b);
+    expect(tableCodes(page)).toEqual(codes);
   });
 });
 
