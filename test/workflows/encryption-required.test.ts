@@ -68,7 +68,7 @@ describe('PAYLOAD_ENCRYPTION_REQUIRED on the worker and the starter', () => {
     const input = exportInput(`cli-marker-${randomUUID()}`);
     const workflowId = uniqueId('required-cli');
     const args = ['export', '--group-id', input.groupId, '--cluster', input.clusterName];
-    args.push('--snapshot-id', input.snapshotId!, '--bucket-id', input.exportBucketId, '--workflow-id', workflowId);
+    args.push('--snapshot-id', input.snapshotId, '--bucket-id', input.exportBucketId, '--workflow-id', workflowId);
     const run = await runCli('src/starter.ts', args, {
       TEMPORAL_ADDRESS: temporalCtx.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
