@@ -25,6 +25,8 @@ export interface TemporalConfig {
   taskQueue: string;
   /** Temporal Cloud API key; implies TLS unless TLS is explicitly disabled. */
   apiKey: string | undefined;
+  /** Where the API key was read from (`TEMPORAL_API_KEY_FILE`): watched for rotation by long-lived processes. */
+  apiKeyFile: string | undefined;
   /** `false`: plaintext; otherwise TLS with these settings (certificates already read). */
   tls: false | TLSConfig;
   /** gRPC metadata sent with every call (`TEMPORAL_GRPC_META_*`, the profile's `grpc_meta`). */
@@ -264,6 +266,8 @@ export function parseTemporalConfig(environment: NodeJS.ProcessEnv): TemporalCon
     namespace: connect.namespace ?? 'default',
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     apiKey,
+    // envconfig read the key from TEMPORAL_API_KEY (the file's content, by withSecretFiles) when the file is set.
+    apiKeyFile: env.TEMPORAL_API_KEY_FILE?.trim() || undefined,
     tls,
     // envconfig 1.24 turns only the first `_` of a key into `-`; the CLI and the reference turn every one.
     grpcMeta: metadata
