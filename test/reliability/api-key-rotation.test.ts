@@ -3,6 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTemporalConfig } from '../../src/config';
+import { connectClient, rotateApiKeyFromFile } from '../../src/temporal/connection';
 import { exportSnapshot } from '../../src/workflows';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { FAST_POLLING } from '../helpers/export-harness';
@@ -118,4 +120,38 @@ describe('Temporal API key rotation from TEMPORAL_API_KEY_FILE', () => {
     expect(await worker.kill('SIGTERM')).toBe(0);
     for (const key of [KEY_A, KEY_B]) expect(worker.output()).not.toContain(key);
   }, 180_000);
+
+  it("rotates a client Connection's key the same way (the CLI's withClient, e.g. a long watch)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aeo-client-key-'));
+    const file = join(dir, 'api-key');
+    writeFileSync(file, KEY_A, { mode: 0o600 });
+    const config = parseTemporalConfig({
+      TEMPORAL_ADDRESS: proxy.address,
+      TEMPORAL_API_KEY_FILE: file,
+      TEMPORAL_TLS: 'false',
+    });
+    const client = await connectClient(config);
+    const logged: string[] = [];
+    const rotation = rotateApiKeyFromFile(config, client.connection, {
+      info: (m, meta) => logged.push(`${m} ${JSON.stringify(meta)}`),
+      warn: (m) => logged.push(m),
+    })!;
+    try {
+      const sent = async () => {
+        const mark = proxy.calls.length;
+        await client.workflowService.getSystemInfo({});
+        return proxy.calls.slice(mark).map((c) => c.authorization);
+      };
+      expect(await sent()).toEqual([`Bearer ${KEY_A}`]);
+      writeFileSync(file, `${KEY_B}\n`, { mode: 0o600 });
+      await rotation.check();
+      expect(await sent()).toEqual([`Bearer ${KEY_B}`]);
+      expect(logged).toEqual([
+        `Temporal API key rotated: read a new key from TEMPORAL_API_KEY_FILE ${JSON.stringify({ file })}`,
+      ]);
+    } finally {
+      rotation.close();
+      await client.connection.close();
+    }
+  });
 });
