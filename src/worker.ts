@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   let connection: NativeConnection | undefined;
   try {
     connection = await step('connect to Temporal', () => NativeConnection.connect(connectionOptions(config.temporal)));
-    // The runtime's timer: unref'd, it never keeps the process up; the redactor learns a new key first.
+    // Follows TEMPORAL_API_KEY_FILE (an unref'd timer, never keeping the process up); the redactor learns a new key first.
     rotateApiKeyFromFile(config.temporal, connection, logger, (key) => secrets.add(key));
     const { operatorService, workflowService } = connection;
     const withDeadline = connection.withDeadline.bind(connection);
