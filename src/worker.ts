@@ -12,7 +12,7 @@ import {
 } from './config';
 import { createLogger, secretRedactor } from './observability/json-logger';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
-import { connectionOptions } from './temporal/connection';
+import { connectionOptions, rotateApiKeyFromFile } from './temporal/connection';
 import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
 import { ensureSearchAttributes, SearchAttributesError } from './temporal/search-attributes';
@@ -27,8 +27,10 @@ import {
 const EX_UNAVAILABLE = 69;
 const EX_CONFIG = 78;
 
+/** Every secret the redactor masks: the configured ones, and a Temporal API key rotated while running. */
+const secrets = new Set<string>();
 /** What start-up errors pass through on their way to stderr: credential forms until the secrets are known. */
-let redact = secretRedactor([]);
+const redact = secretRedactor(secrets);
 const printError = (line: string) => console.error(redact(line));
 
 /**
@@ -73,6 +75,8 @@ async function main(): Promise<number> {
   let connection: NativeConnection | undefined;
   try {
     connection = await step('connect to Temporal', () => NativeConnection.connect(connectionOptions(config.temporal)));
+    // Follows TEMPORAL_API_KEY_FILE (an unref'd timer, never keeping the process up); the redactor learns a new key first.
+    rotateApiKeyFromFile(config.temporal, connection, logger, (key) => secrets.add(key));
     const { operatorService, workflowService } = connection;
     const withDeadline = connection.withDeadline.bind(connection);
     if (config.searchAttributes !== 'skip') {
@@ -155,8 +159,7 @@ function warnOpenTargets(logger: ReturnType<typeof createLogger>): void {
  */
 function secureLogger(config: WorkerConfig): DefaultLogger {
   clearSecretVariables(process.env);
-  const secrets = configSecrets(config);
-  redact = secretRedactor(secrets);
+  configSecrets(config).forEach((secret) => secrets.add(secret));
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   if (config.temporal.transport === 'plaintext') {
     logger.warn('Temporal connection without TLS to a non-loopback address (TEMPORAL_ALLOW_PLAINTEXT=true)', {
