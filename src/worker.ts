@@ -11,11 +11,13 @@ import {
   workerPolicy,
 } from './config';
 import { createLogger, secretRedactor } from './observability/json-logger';
+import { startHealthServer } from './observability/health-server';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
 import { connectionOptions, rotateApiKeyFromFile } from './temporal/connection';
 import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
 import { ensureSearchAttributes, SearchAttributesError } from './temporal/search-attributes';
+import { followPolling, WorkerReadiness } from './temporal/worker-readiness';
 import {
   classifyStartupError,
   StartupAbortedError,
@@ -52,6 +54,10 @@ async function main(): Promise<number> {
     maxResponseBytes: config.atlasMaxResponseBytes,
   });
   recordAtlasRequestMetrics(atlas, runtime);
+  const readiness = new WorkerReadiness();
+  const health = config.healthAddress
+    ? await startHealthServer(config.healthAddress, () => readiness.current())
+    : undefined;
   const policy = workerPolicy(config);
   if (policy.allowedTargets === undefined) warnOpenTargets(logger);
   // The runtime's own signal handlers only drain workers, and there is none yet: stop waiting instead.
@@ -62,7 +68,8 @@ async function main(): Promise<number> {
     maxWaitMs: config.startupRetryTimeoutMs,
     address,
     signal: stopping.signal,
-    onRetry: (e) =>
+    onRetry: (e) => {
+      readiness.notReady(`starting: could not ${e.step} (${e.reason}); retrying`);
       logger.warn(`Temporal not ready at start: could not ${e.step}; retrying`, {
         address,
         step: e.step,
@@ -70,7 +77,8 @@ async function main(): Promise<number> {
         retryInMs: e.delayMs,
         giveUpInMs: e.remainingMs,
         reason: e.reason,
-      }),
+      });
+    },
   });
   let connection: NativeConnection | undefined;
   try {
@@ -109,6 +117,7 @@ async function main(): Promise<number> {
   } catch (err) {
     await connection?.close();
     await atlas.close();
+    await health?.close();
     return startupFailed(err, address);
   } finally {
     for (const signal of runtime.options.shutdownSignals) process.off(signal, stop);
@@ -136,12 +145,16 @@ async function main(): Promise<number> {
     logger.info('Worker starting', {
       config: redactedWorkerConfig(config),
       metrics: config.metricsAddress ? `http://${config.metricsAddress}/metrics` : 'off',
+      probes: health ? `${health.url}/readyz` : 'off',
     });
-    await worker.run();
+    readiness.notReady('starting: worker created, not polling yet');
+    const stopChecks = followPolling(readiness, { connection, worker, namespace, taskQueue });
+    await worker.run().finally(stopChecks);
     return 0;
   } finally {
     await connection.close();
     await atlas.close();
+    await health?.close();
   }
 }
 
