@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the operators' tools the tests run (promtool for the alert rules) from the Go module proxy into
+# Builds the operators' tools the tests run (promtool for the alert rules, Prometheus to scrape a real worker) from the Go module proxy into
 # .tools/go-bin, at the versions pinned below. Go's module and build caches live outside the clone
 # (`go env GOMODCACHE GOCACHE`), so a rerun, or a fresh clone on a machine that built them once, only links:
 # seconds, not the first build's minutes. A tool already on PATH at the pinned version is not rebuilt here
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 # name, package, version (the Prometheus module's v0.316.0 is Prometheus 3.16).
 tools=(
   "promtool github.com/prometheus/prometheus/cmd/promtool v0.316.0"
+  "prometheus github.com/prometheus/prometheus/cmd/prometheus v0.316.0"
 )
 if ! command -v go >/dev/null 2>&1; then
   echo "Go tools: no go on PATH; install Go 1.26 to build promtool (test/monitoring/alert-rules.test.ts)." >&2

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /** The Go-built tools the tests use, and the variable that can name each one's binary instead. */
-const GO_TOOLS = { promtool: 'PROMTOOL_PATH' } as const;
+const GO_TOOLS = { promtool: 'PROMTOOL_PATH', prometheus: 'PROMETHEUS_PATH' } as const;
 
 /** The version scripts/ensure-go-tools.sh pins for `name`: the script is the one place versions are written. */
 function pinnedVersion(name: string): string {

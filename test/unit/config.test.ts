@@ -144,6 +144,18 @@ describe('Atlas config', () => {
   });
 });
 
+describe('WORKER_HEALTH_ADDRESS', () => {
+  const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
+  it('is off when unset or off, and takes an IP address and port', () => {
+    expect(parseWorkerConfig(base).healthAddress).toBeUndefined();
+    expect(parseWorkerConfig({ ...base, WORKER_HEALTH_ADDRESS: 'off' }).healthAddress).toBeUndefined();
+    expect(parseWorkerConfig({ ...base, WORKER_HEALTH_ADDRESS: '0.0.0.0:9465' }).healthAddress).toBe('0.0.0.0:9465');
+    expect(configError(() => parseWorkerConfig({ ...base, WORKER_HEALTH_ADDRESS: 'localhost:9465' }))).toContain(
+      'env.WORKER_HEALTH_ADDRESS: must be an IP address and port'
+    );
+  });
+});
+
 describe('worker tuning', () => {
   it('has explicit defaults and validates overrides', () => {
     const base = { ATLAS_CLIENT_ID: 'x', ATLAS_CLIENT_SECRET: SECRET };
