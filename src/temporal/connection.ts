@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { payloadDataConverter } from '../codec';
-import type { TemporalConfig } from '../config';
+import type { TemporalConfig } from '../config/temporal';
 
 /**
  * What `Connection.connect` and `NativeConnection.connect` both take, as envconfig read it: address, TLS (`false`
