@@ -94,6 +94,11 @@ await connection.close();
 
 const CONSUMER_CJS = `
 import { existsSync } from 'node:fs';
+// Checked before anything else loads: the contract entry, for a caller's workflow code, loads no SDK client, no gRPC.
+import contract = require('atlas-export/contract');
+const signal: string = contract.EXPORT_COMPLETED_SIGNAL;
+const contractLoadsClient = Object.keys(require.cache).some((f) => /@temporalio[\\/]client|@grpc/.test(f));
+
 import atlasExport = require('atlas-export');
 import progressSchema = require('atlas-export/schemas/export-progress.schema.json');
 
@@ -113,6 +118,8 @@ console.log(JSON.stringify({
   failureConverterShipped: existsSync(converter.failureConverterPath!),
   workerInstalled: ['@temporalio/worker', '@temporalio/core-bridge', '@swc/core', 'webpack', 'undici'].filter(resolves),
   deepImportRefused: !resolves('atlas-export/dist/cli/program.js'),
+  signal,
+  contractLoadsClient,
 }));
 `;
 
@@ -205,6 +212,8 @@ describe('atlas-export installed from its tarball into a fresh project', () => {
       failureConverterShipped: true,
       workerInstalled: [],
       deepImportRefused: true,
+      signal: 'exportCompleted',
+      contractLoadsClient: false,
     });
   });
 
