@@ -21,6 +21,7 @@ const NO_CONFIG_HOME = join(ROOT, 'test', 'fixtures', 'no-config-home');
 interface Manifest {
   name: string;
   version: string;
+  bin: Record<string, string>;
   dependencies: Record<string, string>;
   devDependencies?: Record<string, string>;
 }
@@ -64,6 +65,16 @@ async function mustRun(file: string, args: string[], cwd: string, env?: Record<s
 describe('packages/atlas-export manifest', () => {
   it('has the version of the root package, which the CLI prints', () => {
     expect(packageManifest.version).toBe(rootManifest.version);
+  });
+
+  it('has one atlas-export binary, in the root (npx atlas-export after npm run build) and in the package', () => {
+    expect(rootManifest.bin).toEqual({ 'atlas-export': 'dist/starter.js' });
+    expect(packageManifest.bin).toEqual(rootManifest.bin);
+    // dist/starter.js is what tsconfig.build.json (rootDir src, outDir dist) makes of this file, shebang kept.
+    expect(JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8'))).toMatchObject({
+      compilerOptions: { rootDir: 'src', outDir: 'dist' },
+    });
+    expect(readFileSync(join(ROOT, 'src', 'starter.ts'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
   it('depends on exactly the versions the repository is tested with, and on nothing of the worker', () => {
@@ -217,7 +228,7 @@ describe('atlas-export installed from its tarball into a fresh project', () => {
     });
   });
 
-  it('installs the atlas-export binary: --help, --version and list against the dev server', async () => {
+  it('installs the atlas-export binary: --help, --version, and export --wait and list against the dev server', async () => {
     const help = await run(bin, ['--help'], scratch);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: atlas-export \[options\] \[command\]/);
@@ -226,17 +237,34 @@ describe('atlas-export installed from its tarball into a fresh project', () => {
     const version = await run(bin, ['--version'], scratch);
     expect(version.stdout.trim()).toBe(rootManifest.version);
 
-    const env = strangerEnv({ TEMPORAL_ADDRESS: suite.temporal.address, TEMPORAL_NAMESPACE: 'default' });
-    const query = `TaskQueue = '${suite.worker.taskQueue}'`;
+    const env = strangerEnv({
+      TEMPORAL_ADDRESS: suite.temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: suite.worker.taskQueue,
+    });
+    const f = suite.atlas.fixtures;
+    const ids = ['--group-id', f.groupId, '--cluster', f.clusterName, '--bucket-id', f.exportBucketId];
+    // The CLI has no time scale: the polling floors' 1 s is the fastest it reads.
+    const polling = ['--poll-initial', '1s', '--poll-max', '2s', '--timeout', '2m'];
+    const args = ['export', ...ids, '--snapshot-id', suite.h.freshSnapshot(), ...polling, '--wait', '--json'];
+    const exported = await run(bin, args, scratch, env);
+    expect(exported.code, exported.stderr).toBe(0);
+    const { workflowId } = JSON.parse(exported.stdout) as { workflowId: string };
+
     type Listed = { exports: { workflowId: string; state: string }[] };
+    const query = `TaskQueue = '${suite.worker.taskQueue}'`;
     let listed: Listed = { exports: [] };
-    // Visibility is eventually consistent: the export of the first test may take a moment to be listed.
-    for (let i = 0; i < 20 && !listed.exports.some((e) => e.state === 'Successful'); i++) {
+    // Visibility is eventually consistent: the finished export may take a moment to be listed as such.
+    for (
+      let i = 0;
+      i < 20 && !listed.exports.some((e) => e.workflowId === workflowId && e.state === 'Successful');
+      i++
+    ) {
       if (i > 0) await new Promise((r) => setTimeout(r, 500));
       const list = await run(bin, ['list', '--query', query, '--json'], scratch, env);
       expect(list.code, list.stderr).toBe(0);
       listed = JSON.parse(list.stdout) as Listed;
     }
-    expect(listed.exports.map((e) => e.state)).toContain('Successful');
+    expect(listed.exports.find((e) => e.workflowId === workflowId)?.state).toBe('Successful');
   });
 });
