@@ -36,11 +36,13 @@ counts() {
     console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
   ' "$PWD/$1" || true
 }
-# On the floor: the Temporal end-to-end exports (workflow, typed client, replay of recorded histories), the worker
-# starting, and the package installed as a stranger would. Only on a full run (no file arguments).
+# On the floor: the Temporal end-to-end exports (workflow, typed client, encrypted payloads, replay of recorded
+# histories), the worker starting, and the package installed as a stranger would. Only on a full run (no file
+# arguments).
 FLOOR_SUBSET=(
   test/workflows/export-snapshot.test.ts
   test/workflows/client.test.ts
+  test/workflows/payload-encryption.test.ts
   test/workflows/replay.test.ts
   test/reliability/worker-startup.test.ts
   test/package/install.test.ts
