@@ -42,7 +42,7 @@ const START_CONCURRENCY = 64;
 /**
  * Longer than the backlog an attempt can wait in behind the project's limit (10,000 creates at 20/s: about 8 min):
  * `createExportJob` measures its attempt's time from when it was scheduled, so with the default 60 s it would
- * defer its POST attempt after attempt (README "Respecting the Atlas rate limit").
+ * defer its POST attempt after attempt (docs/atlas-rate-limit.md).
  */
 const ATTEMPT_TIMEOUT = '20m';
 

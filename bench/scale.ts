@@ -62,9 +62,9 @@ const SAMPLE_EVERY_MS = 1_000;
 /**
  * Exports per Atlas project. Exports created together reach their estimated finish together, and near it each reads
  * every 10 s: 20 exports ask for 2 reads a second, half the per-project limit the worker sets (4 attempts a second,
- * README "Respecting the Atlas rate limit"), so the limit holds a read only when several coincide (180 of ~5,400
+ * docs/atlas-rate-limit.md), so the limit holds a read only when several coincide (180 of ~5,400
  * attempts in the 2026-11-29 run) and the run measures the worker. 50 ask for 5 a second, and the limit holds reads
- * back by seconds (README "Scale").
+ * back by seconds (docs/benchmarks.md, "Scale").
  */
 const DEFAULT_PER_PROJECT = 20;
 /** Exports started whose Atlas job does not exist yet, at most (see the starter). */
@@ -201,7 +201,7 @@ interface MatchedSlip extends SlipSample {
 }
 
 /**
- * The tuning this bench runs with unless the caller's environment sets the variable (README: "Scale"): a small
+ * The tuning this bench runs with unless the caller's environment sets the variable (docs/benchmarks.md, "Tuned worker settings"): a small
  * sticky cache (with thousands of exports each needing a workflow task only now and then, a cache of 100 or of 1,000
  * both hit about 5 % of tasks; the misses replay a short history) and a V8 heap cap, so the main and
  * workflow-thread isolates collect garbage instead of growing towards V8's default limit.

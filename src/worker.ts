@@ -11,11 +11,13 @@ import {
   workerPolicy,
 } from './config';
 import { createLogger, secretRedactor } from './observability/json-logger';
+import { startHealthServer } from './observability/health-server';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
-import { connectionOptions } from './temporal/connection';
+import { connectionOptions, rotateApiKeyFromFile } from './temporal/connection';
 import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
 import { ensureSearchAttributes, SearchAttributesError } from './temporal/search-attributes';
+import { followPolling, WorkerReadiness } from './temporal/worker-readiness';
 import {
   classifyStartupError,
   StartupAbortedError,
@@ -27,8 +29,10 @@ import {
 const EX_UNAVAILABLE = 69;
 const EX_CONFIG = 78;
 
+/** Every secret the redactor masks: the configured ones, and a Temporal API key rotated while running. */
+const secrets = new Set<string>();
 /** What start-up errors pass through on their way to stderr: credential forms until the secrets are known. */
-let redact = secretRedactor([]);
+const redact = secretRedactor(secrets);
 const printError = (line: string) => console.error(redact(line));
 
 /**
@@ -50,6 +54,10 @@ async function main(): Promise<number> {
     maxResponseBytes: config.atlasMaxResponseBytes,
   });
   recordAtlasRequestMetrics(atlas, runtime);
+  const readiness = new WorkerReadiness();
+  const health = config.healthAddress
+    ? await startHealthServer(config.healthAddress, () => readiness.current())
+    : undefined;
   const policy = workerPolicy(config);
   if (policy.allowedTargets === undefined) warnOpenTargets(logger);
   // The runtime's own signal handlers only drain workers, and there is none yet: stop waiting instead.
@@ -60,7 +68,8 @@ async function main(): Promise<number> {
     maxWaitMs: config.startupRetryTimeoutMs,
     address,
     signal: stopping.signal,
-    onRetry: (e) =>
+    onRetry: (e) => {
+      readiness.notReady(`starting: could not ${e.step} (${e.reason}); retrying`);
       logger.warn(`Temporal not ready at start: could not ${e.step}; retrying`, {
         address,
         step: e.step,
@@ -68,11 +77,14 @@ async function main(): Promise<number> {
         retryInMs: e.delayMs,
         giveUpInMs: e.remainingMs,
         reason: e.reason,
-      }),
+      });
+    },
   });
   let connection: NativeConnection | undefined;
   try {
     connection = await step('connect to Temporal', () => NativeConnection.connect(connectionOptions(config.temporal)));
+    // Follows TEMPORAL_API_KEY_FILE (an unref'd timer, never keeping the process up); the redactor learns a new key first.
+    rotateApiKeyFromFile(config.temporal, connection, logger, (key) => secrets.add(key));
     const { operatorService, workflowService } = connection;
     const withDeadline = connection.withDeadline.bind(connection);
     if (config.searchAttributes !== 'skip') {
@@ -105,6 +117,7 @@ async function main(): Promise<number> {
   } catch (err) {
     await connection?.close();
     await atlas.close();
+    await health?.close();
     return startupFailed(err, address);
   } finally {
     for (const signal of runtime.options.shutdownSignals) process.off(signal, stop);
@@ -132,12 +145,16 @@ async function main(): Promise<number> {
     logger.info('Worker starting', {
       config: redactedWorkerConfig(config),
       metrics: config.metricsAddress ? `http://${config.metricsAddress}/metrics` : 'off',
+      probes: health ? `${health.url}/readyz` : 'off',
     });
-    await worker.run();
+    readiness.notReady('starting: worker created, not polling yet');
+    const stopChecks = followPolling(readiness, { connection, worker, namespace, taskQueue });
+    await worker.run().finally(stopChecks);
     return 0;
   } finally {
     await connection.close();
     await atlas.close();
+    await health?.close();
   }
 }
 
@@ -155,8 +172,7 @@ function warnOpenTargets(logger: ReturnType<typeof createLogger>): void {
  */
 function secureLogger(config: WorkerConfig): DefaultLogger {
   clearSecretVariables(process.env);
-  const secrets = configSecrets(config);
-  redact = secretRedactor(secrets);
+  configSecrets(config).forEach((secret) => secrets.add(secret));
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   if (config.temporal.transport === 'plaintext') {
     logger.warn('Temporal connection without TLS to a non-loopback address (TEMPORAL_ALLOW_PLAINTEXT=true)', {

@@ -14,7 +14,7 @@ import type { ExportIds } from '../shared/contract/workflow-ids';
 import { learnDurations, type LearnedDurations } from '../shared/polling/poll-cadence';
 import { AttemptCarry } from './attempt-carry';
 import { toExportJobStatus } from './export-job-status';
-import { checkTarget, type TargetPolicy } from './target-policy';
+import { checkCadences, checkTarget, type PlannedCadences, type TargetPolicy } from './target-policy';
 import { atlasCall, boundRetryDelayMs } from './failure-mapping';
 
 /** Slack kept between the end of a POST (at most the request timeout) and the end of its attempt. */
@@ -49,6 +49,8 @@ export interface CreateExportJobInput extends ExportIds {
    * export per snapshot), and `Failed` or `Cancelled` jobs never count.
    */
   ifAlreadyExported?: 'reuse' | 'export-again' | undefined;
+  /** The cadence the job will be polled at: refused here, before the POST, when the worker's policy refuses it. */
+  cadences?: PlannedCadences;
 }
 
 /** Result of `createExportJob`. */
@@ -313,6 +315,7 @@ export function createExportJobActivity(atlas: AtlasClient, policy: TargetPolicy
     const carry = AttemptCarry.load();
     return atlasCall(async (signal) => {
       checkTarget(policy, input);
+      checkCadences(policy, input.cadences);
       const attempt: Attempt = { atlas, input, carry, signal };
       if (carry.state.postAccepted) return followAccepted(attempt);
       const all = await listJobs(attempt);

@@ -7,7 +7,14 @@ import { pollDelayMs, type BackoffSettings } from '../shared/polling/backoff';
 import type { ExportIds } from '../shared/contract/workflow-ids';
 import { AttemptCarry } from './attempt-carry';
 import { atlasCall, enforcePolicy, notReadyFailure } from './failure-mapping';
-import { checkPolling, checkRetention, checkTarget, type TargetPolicy } from './target-policy';
+import {
+  checkCadences,
+  checkPolling,
+  checkRetention,
+  checkTarget,
+  type PlannedCadences,
+  type TargetPolicy,
+} from './target-policy';
 
 /** Atlas `errorCode` of a take-snapshot request while another on-demand snapshot is queued or in progress. */
 export const UNFINISHED_ON_DEMAND_SNAPSHOT = 'UNFINISHED_ON_DEMAND_SNAPSHOT';
@@ -60,6 +67,8 @@ export interface LatestExportableSnapshot {
 export interface TakeSnapshotInput extends ClusterRef {
   description: string;
   retentionInDays: number;
+  /** The cadences the snapshot and its export will be polled at: refused before the snapshot is taken. */
+  cadences?: PlannedCadences;
 }
 
 export interface TakeSnapshotResult {
@@ -244,6 +253,7 @@ export function createSnapshotActivities(atlas: AtlasClient, policy: TargetPolic
       return atlasCall(async (signal) => {
         checkTarget(policy, input);
         checkRetention(policy, input.retentionInDays);
+        checkCadences(policy, input.cadences);
         try {
           const taken = await atlas.takeSnapshot(
             input.groupId,

@@ -48,6 +48,18 @@ export function checkPolling(policy: TargetPolicy, target: Target, cadence: Poll
   checkCadence(policy, cadence);
 }
 
+/**
+ * The cadences a piece of work will poll Atlas at, checked by its first activity before its first Atlas call, so a
+ * refused cadence never leaves a job or a snapshot behind. Absent from workflows before it: then the polling
+ * activity's own check is the only one.
+ */
+export type PlannedCadences = (PollCadence | BackoffSettings)[] | undefined;
+
+/** {@link checkCadence} for each of `cadences`. */
+export function checkCadences(policy: TargetPolicy, cadences: PlannedCadences): void {
+  for (const cadence of cadences ?? []) checkCadence(policy, cadence);
+}
+
 /** Throws when a caller asks real Atlas for a scaled clock or polls closer than {@link MIN_ATLAS_INTERVAL_MS}. */
 export function checkCadence(policy: TargetPolicy, cadence: PollCadence | BackoffSettings): void {
   if (policy.simulator) return;

@@ -62,6 +62,13 @@ export type AtlasRequestObserver = (event: {
 }) => void;
 
 /**
+ * Observes a call that Atlas refused for its credentials: a 401 or 403 that ends the call, after any round trip
+ * the auth scheme answers itself (a digest challenge, a stale nonce, an expired token), which is not reported.
+ * A revoked or rotated key shows here; a normal digest handshake never does.
+ */
+export type AtlasAuthFailureObserver = (event: { operation: string; method: string; status: 401 | 403 }) => void;
+
+/**
  * Observes what the client read but found odd in a 2xx answer (an unreadable list item it skipped, counts or dates
  * that contradict each other), for logs and metrics; the call itself goes on. Sees ids and field names, never a
  * header or a whole body.
@@ -92,6 +99,7 @@ export class AtlasClient {
   private readonly userAgent: string;
   private readonly observers: AtlasRequestObserver[] = [];
   private readonly anomalyObservers: AtlasResponseAnomalyObserver[] = [];
+  private readonly authFailureObservers: AtlasAuthFailureObserver[] = [];
 
   constructor(options: AtlasClientOptions) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_ATLAS_BASE_URL).replace(/\/+$/, '');
@@ -121,6 +129,11 @@ export class AtlasClient {
 
   onRequest(observer: AtlasRequestObserver): void {
     this.observers.push(observer);
+  }
+
+  /** Registers an observer of calls refused for their credentials (401/403 after any auth handshake). */
+  onAuthFailure(observer: AtlasAuthFailureObserver): void {
+    if (!this.authFailureObservers.includes(observer)) this.authFailureObservers.push(observer);
   }
 
   /** Registers an observer of response anomalies; the same function registered twice is called once. */
@@ -290,6 +303,10 @@ export class AtlasClient {
     // One more round trip when the auth scheme can do better: a digest challenge, a stale nonce, an expired token.
     if (res.status === 401 && (await this.auth.refreshAfterUnauthorized(res.wwwAuthenticate, res.authorization))) {
       res = await this.send(operation, method, uri, body, signal);
+    }
+    if (res.status === 401 || res.status === 403) {
+      const status = res.status;
+      for (const o of this.authFailureObservers) o({ operation, method, status });
     }
 
     const json = safeJson(res.text);

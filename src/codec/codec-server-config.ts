@@ -62,7 +62,6 @@ const codecServerEnvSchema = z.object({
   CODEC_SERVER_ALLOWED_HOSTS: env(commaList.pipe(z.array(hostNameSchema))),
   CODEC_SERVER_NAMESPACES: env(commaList.pipe(z.array(z.string()).min(1, 'name at least one namespace'))),
   CODEC_SERVER_TLS_CERT_FILE: env(z.string().min(1)),
-  PAYLOAD_ENCRYPTION_REQUIRED: env(z.enum(['true', 'false'])),
   CODEC_SERVER_TLS_KEY_FILE: env(z.string().min(1)),
   CODEC_SERVER_HOST: env(z.string()),
   CODEC_SERVER_PORT: env(z.coerce.number().int().min(0).max(65535)),
@@ -122,7 +121,8 @@ export function parseCodecServerConfig(environment: NodeJS.ProcessEnv): CodecSer
           }
         : undefined,
     keys,
-    requireEncrypted: e.PAYLOAD_ENCRYPTION_REQUIRED === 'true',
+    // Read with the keys (src/config/payload-encryption.ts), as the worker and the CLI read it.
+    requireEncrypted: keys.requireEncrypted,
   });
 }
 

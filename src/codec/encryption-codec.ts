@@ -44,14 +44,15 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly requireEncrypted: boolean;
 
   /**
-   * @param options.requireEncrypted refuse to decode a payload that is not encrypted (`PAYLOAD_ENCRYPTION_REQUIRED`),
-   *   so cleartext written by a starter without keys fails loudly instead of passing through
+   * @param options.requireEncrypted refuse to decode a payload that is not encrypted, so cleartext written by a
+   *   starter without keys fails loudly instead of passing through; default: the ring's `requireEncrypted`
+   *   (`PAYLOAD_ENCRYPTION_REQUIRED`)
    */
   constructor(
     private readonly keys: KeyRing,
     options: { requireEncrypted?: boolean } = {}
   ) {
-    this.requireEncrypted = options.requireEncrypted ?? false;
+    this.requireEncrypted = options.requireEncrypted ?? keys.requireEncrypted;
   }
 
   encode(payloads: Payload[]): Promise<Payload[]> {

@@ -14,9 +14,18 @@ export const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export class KeyRing {
   readonly #keys: ReadonlyMap<string, Buffer>;
   readonly currentKeyId: string;
+  /**
+   * Payloads that are not encrypted are refused on decode (`PAYLOAD_ENCRYPTION_REQUIRED=true`), by every codec
+   * made from this ring: the worker's, a client's, the codec server's.
+   */
+  readonly requireEncrypted: boolean;
 
   /** @throws Error naming the key id (never the key) when a key is not 32 bytes or `currentKeyId` is not a key */
-  constructor(keys: Iterable<readonly [id: string, key: Uint8Array]>, currentKeyId: string) {
+  constructor(
+    keys: Iterable<readonly [id: string, key: Uint8Array]>,
+    currentKeyId: string,
+    options: { requireEncrypted?: boolean } = {}
+  ) {
     const map = new Map<string, Buffer>();
     for (const [id, key] of keys) {
       if (!KEY_ID_PATTERN.test(id)) throw new Error(`Invalid key id "${id}": use 1-64 of A-Z a-z 0-9 . _ -`);
@@ -29,6 +38,7 @@ export class KeyRing {
     if (!map.has(currentKeyId)) throw new Error(`Current key id "${currentKeyId}" is not one of the keys`);
     this.#keys = map;
     this.currentKeyId = currentKeyId;
+    this.requireEncrypted = options.requireEncrypted ?? false;
   }
 
   get keyIds(): string[] {
@@ -45,11 +55,17 @@ export class KeyRing {
     return [...this.#keys.values()].flatMap((k) => [k.toString('base64'), k.toString('base64url'), k.toString('hex')]);
   }
 
-  toJSON(): { currentKeyId: string; keyIds: string[] } {
-    return { currentKeyId: this.currentKeyId, keyIds: this.keyIds };
+  /** What the start-up logs show: key ids, never keys; `requireEncrypted` only when on. */
+  toJSON(): { currentKeyId: string; keyIds: string[]; requireEncrypted?: true } {
+    return {
+      currentKeyId: this.currentKeyId,
+      keyIds: this.keyIds,
+      ...(this.requireEncrypted ? { requireEncrypted: true as const } : {}),
+    };
   }
 
   [inspect.custom](): string {
-    return `KeyRing { currentKeyId: '${this.currentKeyId}', keyIds: [${this.keyIds.map((id) => `'${id}'`).join(', ')}] }`;
+    const required = this.requireEncrypted ? ', requireEncrypted: true' : '';
+    return `KeyRing { currentKeyId: '${this.currentKeyId}', keyIds: [${this.keyIds.map((id) => `'${id}'`).join(', ')}]${required} }`;
   }
 }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const server = await startCodecServer({
     host: config.host,
     port: config.port,
-    codec: new AesGcmPayloadCodec(config.keys, { requireEncrypted: config.requireEncrypted }),
+    codec: new AesGcmPayloadCodec(config.keys),
     corsOrigins: config.corsOrigins,
     token: config.token,
     allowedHosts: config.allowedHosts,

@@ -42,7 +42,10 @@ const atlasEnvSchema = z.object({
     }, 'must be an origin only (scheme, host, port): no credentials, path, query or fragment'),
   /** At most an hour: past 2^31 - 1 ms, Node's timers fire at once (every request would abort) or throw. */
   ATLAS_REQUEST_TIMEOUT: optionalEnv(durationSchema.pipe(z.number().max(3_600_000, 'must be at most 1h'))),
-  /** Plain http to a single-label host, e.g. the simulator on the compose network. Never for real Atlas. */
+  /**
+   * Retired: it once allowed plain http to a single-label host. Still read, so a worker configured with it is told
+   * why its start is refused instead of being silently ignored.
+   */
   ATLAS_ALLOW_INSECURE_HTTP: boolString,
 });
 
@@ -108,27 +111,20 @@ export const ATLAS_VARIABLES: readonly string[] = [
   ...ATLAS_SECRET_VARIABLES.map((name) => `${name}_FILE`),
 ];
 
-/** A host name of one label (`atlas-simulator`): a container or service on a private network, never a public site. */
-const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
-
 /**
- * Plain http carries the credentials in clear (a service account's secret in a `Basic` header), so it is allowed
- * to loopback, and with `ATLAS_ALLOW_INSECURE_HTTP=true` to a single-label service name (the compose network's
- * simulator); a name with a dot or an IP address other than loopback is refused even then: one `http://` typo
- * in a real Atlas URL must not send the secret.
+ * Plain http carries the credentials in clear (a service account's secret in a `Basic` header), so it is allowed to
+ * a loopback host only: a simulator or a tunnel in the worker's own network namespace (docker-compose.yml runs its
+ * simulator that way). One `http://` typo in a real Atlas URL must not send the secret, and no flag opens http to
+ * another host: `ATLAS_ALLOW_INSECURE_HTTP`, which once did for single-label names, now only explains the refusal.
  */
-function checkInsecureHttp(url: URL, allowed: boolean): void {
+function checkInsecureHttp(url: URL, retiredFlag: boolean): void {
   if (url.protocol === 'https:' || isLoopbackHost(url.hostname)) return;
-  if (!allowed) {
-    throw new ConfigError(
-      'Invalid configuration: env.ATLAS_BASE_URL: must use https, since credentials travel with every request (plain http is allowed for loopback, or with ATLAS_ALLOW_INSECURE_HTTP=true for a simulator on a single-label service name such as atlas-simulator)'
-    );
-  }
-  if (!SERVICE_NAME.test(url.hostname) || /^\d+$/.test(url.hostname)) {
-    throw new ConfigError(
-      `Invalid configuration: env.ATLAS_ALLOW_INSECURE_HTTP: honoured only for a loopback host or a single-label service name (a simulator such as http://atlas-simulator:8090), not ${url.hostname}; use https for ATLAS_BASE_URL`
-    );
-  }
+  throw new ConfigError(
+    `Invalid configuration: env.ATLAS_BASE_URL: must use https, since credentials travel with every request; plain http is allowed only to a loopback host (127.0.0.1, ::1, localhost), not ${url.hostname}` +
+      (retiredFlag
+        ? ". env.ATLAS_ALLOW_INSECURE_HTTP no longer allows other hosts: run a simulator in the worker's network namespace and use http://127.0.0.1:<port>"
+        : '')
+  );
 }
 
 export function parseAtlasConfig(environment: NodeJS.ProcessEnv): AtlasConfig {

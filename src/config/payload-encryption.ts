@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AES_256_KEY_BYTES, KEY_ID_PATTERN, KeyRing } from '../codec/key-ring';
 import { describeIssues } from '../shared/contract/export-contract';
-import { optionalEnv, optionalString, parseEnv } from './env';
+import { boolString, optionalEnv, optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
 import { readSecretFile } from './secret-files';
 
@@ -16,6 +16,8 @@ const payloadEncryptionEnvSchema = z.object({
   PAYLOAD_ENCRYPTION_KEYS: optionalString,
   PAYLOAD_ENCRYPTION_KEY_FILE: optionalString,
   PAYLOAD_ENCRYPTION_KEY_ID: optionalEnv(keyIdSchema),
+  /** Refuse to start without keys, and refuse to decode payloads that are not encrypted. */
+  PAYLOAD_ENCRYPTION_REQUIRED: optionalString.pipe(boolString),
 });
 
 /** A key as base64 (standard or URL-safe alphabet); issues say what is wrong with it, never what it is. */
@@ -106,10 +108,24 @@ function readKeyFile(path: string): { keys: [string, Buffer][]; currentKeyId: st
 /**
  * Payload encryption keys from `PAYLOAD_ENCRYPTION_KEYS` (`id:base64key,…`) or `PAYLOAD_ENCRYPTION_KEY_FILE`,
  * and the current key id from `PAYLOAD_ENCRYPTION_KEY_ID` (else the file's `currentKeyId`, else the only
- * key). Undefined when no keys are configured: encryption is off.
+ * key). Undefined when no keys are configured: encryption is off. With `PAYLOAD_ENCRYPTION_REQUIRED=true`
+ * keys are required (a process without them would write cleartext to history) and the ring's codecs refuse to
+ * decode a payload that is not encrypted.
  */
 export function parsePayloadEncryption(env: NodeJS.ProcessEnv): KeyRing | undefined {
   const e = parseEnv(payloadEncryptionEnvSchema, env);
+  const keys = readKeys(e);
+  if (keys === undefined && e.PAYLOAD_ENCRYPTION_REQUIRED) {
+    throw new ConfigError(
+      'Invalid configuration: env.PAYLOAD_ENCRYPTION_REQUIRED is true but there are no keys (it would write payloads in clear); set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE'
+    );
+  }
+  return keys && new KeyRing(keys.keys, keys.currentKeyId, { requireEncrypted: e.PAYLOAD_ENCRYPTION_REQUIRED });
+}
+
+function readKeys(
+  e: z.output<typeof payloadEncryptionEnvSchema>
+): { keys: [string, Buffer][]; currentKeyId: string } | undefined {
   if (e.PAYLOAD_ENCRYPTION_KEYS && e.PAYLOAD_ENCRYPTION_KEY_FILE) {
     throw new ConfigError(
       'Invalid configuration: set either PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE, not both'
@@ -146,5 +162,5 @@ export function parsePayloadEncryption(env: NodeJS.ProcessEnv): KeyRing | undefi
       `Invalid configuration: ${source}: "${currentKeyId}" is not one of the configured key ids (${ids.join(', ')})`
     );
   }
-  return new KeyRing(keys, currentKeyId);
+  return { keys, currentKeyId };
 }

@@ -22,7 +22,15 @@ export function readSecretFile(variable: string, path: string): string {
 
 /** Refuses a secret file (`variable` names it) that is missing, not a file, or open to group or others. */
 export function checkOwnerOnly(variable: string, path: string): void {
-  const where = `Invalid configuration: env.${variable}`;
+  checkOwnerOnlyAt(`env.${variable}`, path);
+}
+
+/**
+ * `checkOwnerOnly` for a file named elsewhere than by a variable: `source` says where (e.g. a profile key of the
+ * Temporal config file) and starts the message.
+ */
+export function checkOwnerOnlyAt(source: string, path: string): void {
+  const where = `Invalid configuration: ${source}`;
   let mode: number;
   try {
     const stat = statSync(path);

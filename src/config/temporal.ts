@@ -1,4 +1,6 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { platform } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
 import { z } from 'zod';
@@ -8,7 +10,7 @@ import { DEFAULT_TASK_QUEUE } from '../shared/contract/export-contract';
 import { boolString, optionalString, parseEnv } from './env';
 import { ConfigError } from './errors';
 import { parsePayloadEncryption } from './payload-encryption';
-import { checkOwnerOnly, withSecretFiles } from './secret-files';
+import { checkOwnerOnlyAt, withSecretFiles } from './secret-files';
 
 /**
  * The Temporal connection, read as the `temporal` CLI and the SDKs read it (`@temporalio/envconfig`): a profile
@@ -23,6 +25,8 @@ export interface TemporalConfig {
   taskQueue: string;
   /** Temporal Cloud API key; implies TLS unless TLS is explicitly disabled. */
   apiKey: string | undefined;
+  /** Where the API key was read from (`TEMPORAL_API_KEY_FILE`): watched for rotation by long-lived processes. */
+  apiKeyFile: string | undefined;
   /** `false`: plaintext; otherwise TLS with these settings (certificates already read). */
   tls: false | TLSConfig;
   /** gRPC metadata sent with every call (`TEMPORAL_GRPC_META_*`, the profile's `grpc_meta`). */
@@ -164,6 +168,48 @@ function checkCertPair(profile: ClientConfigProfile, env: Record<string, string>
 }
 
 /**
+ * The config file envconfig reads: `TEMPORAL_CONFIG_FILE`, else its default, as envconfig 1.24 computes it
+ * (`getDefaultConfigFilePath`, not exported): `%APPDATA%`, `~/Library/Application Support`, or
+ * `$XDG_CONFIG_HOME` (absolute) or `~/.config`, then `temporalio/temporal.toml`.
+ */
+function configFilePath(env: Record<string, string>): string | undefined {
+  if (env.TEMPORAL_CONFIG_FILE !== undefined) return env.TEMPORAL_CONFIG_FILE;
+  const { HOME: home, XDG_CONFIG_HOME: xdg, APPDATA: appData } = env;
+  let dir: string | undefined;
+  if (platform() === 'win32') dir = appData || undefined;
+  else if (platform() === 'darwin') dir = home ? join(home, 'Library', 'Application Support') : undefined;
+  else if (xdg) dir = isAbsolute(xdg) ? xdg : undefined;
+  else dir = home ? join(home, '.config') : undefined;
+  return dir === undefined ? undefined : join(dir, 'temporalio', 'temporal.toml');
+}
+
+/**
+ * Secrets in files are the owner's alone, as every `*_FILE` secret (`checkOwnerOnlyAt`): the TLS client key file
+ * (`TEMPORAL_TLS_CLIENT_KEY_PATH` or the profile's `tls.client_key_path`), and the config file itself when the
+ * selected profile holds `api_key` or a client key (`client_key_data`, or its path), whatever the variables
+ * override: the file still holds them.
+ */
+function checkSecretFileModes(profile: ClientConfigProfile, env: Record<string, string>): void {
+  const key = profile.tls?.clientKey;
+  if (key && 'path' in key) {
+    checkOwnerOnlyAt(sourceOf(env, 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'tls.client_key_path'), key.path);
+  }
+  const file = configFilePath(env);
+  if (file === undefined || !existsSync(file)) return;
+  const name = env.TEMPORAL_PROFILE ?? 'default';
+  // The file alone (no variable overrides); a missing `default` profile is an empty one, as envconfig reads it.
+  const inFile = loadClientConfigProfile({ configSource: { path: file }, disableEnv: true, overrideEnvVars: env });
+  const secrets = [
+    ...(inFile.apiKey ? ['api_key'] : []),
+    ...(inFile.tls?.clientKey ? ['path' in inFile.tls.clientKey ? 'tls.client_key_path' : 'tls.client_key_data'] : []),
+  ];
+  if (secrets.length === 0) return;
+  const variable =
+    env.TEMPORAL_CONFIG_FILE !== undefined ? 'env.TEMPORAL_CONFIG_FILE' : 'the default Temporal config file';
+  checkOwnerOnlyAt(`${variable} (profile.${name} holds ${secrets.join(' and ')})`, file);
+}
+
+/**
  * The transport in force; refuses plaintext to a host other than loopback unless `TEMPORAL_ALLOW_PLAINTEXT=true`:
  * whoever can intercept that connection can hand the worker tasks that run with its Atlas identity.
  */
@@ -204,9 +250,7 @@ export function parseTemporalConfig(environment: NodeJS.ProcessEnv): TemporalCon
     throw new ConfigError(`Invalid configuration: ${sourceOf(envconfigEnv, variable, tomlKey)}: ${issue.message}`);
   }
   checkCertPair(profile, envconfigEnv);
-  if (envconfigEnv.TEMPORAL_TLS_CLIENT_KEY_PATH !== undefined) {
-    checkOwnerOnly('TEMPORAL_TLS_CLIENT_KEY_PATH', envconfigEnv.TEMPORAL_TLS_CLIENT_KEY_PATH);
-  }
+  checkSecretFileModes(profile, envconfigEnv);
   let connect: ReturnType<typeof toClientOptions>;
   try {
     connect = toClientOptions(profile);
@@ -222,6 +266,8 @@ export function parseTemporalConfig(environment: NodeJS.ProcessEnv): TemporalCon
     namespace: connect.namespace ?? 'default',
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     apiKey,
+    // envconfig read the key from TEMPORAL_API_KEY (the file's content, by withSecretFiles) when the file is set.
+    apiKeyFile: env.TEMPORAL_API_KEY_FILE?.trim() || undefined,
     tls,
     // envconfig 1.24 turns only the first `_` of a key into `-`; the CLI and the reference turn every one.
     grpcMeta: metadata

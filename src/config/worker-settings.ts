@@ -134,6 +134,17 @@ export const WORKER_SETTINGS = {
     description: 'Prometheus `/metrics` bind address, or `off`',
     view: (address) => address ?? 'off',
   }),
+  healthAddress: setting({
+    variable: 'WORKER_HEALTH_ADDRESS',
+    schema: z
+      .string()
+      .refine(isMetricsAddress, 'must be an IP address and port (e.g. 0.0.0.0:9465 or [::1]:9465) or off')
+      .transform((v) => (v === 'off' ? undefined : v)),
+    default: 'off',
+    description:
+      'Probe endpoints bind address, or `off`: `/readyz` is 200 only while the server sees this worker poll its task queue, `/livez` while the process answers (draining too)',
+    view: (address) => address ?? 'off',
+  }),
   searchAttributes: setting({
     variable: 'WORKER_REGISTER_SEARCH_ATTRIBUTES',
     schema: z

@@ -27,8 +27,7 @@ export interface DevServerOptions {
 
 /**
  * Dynamic config every dev server gets. Fairness mode in matching, so activities are dispatched per fairness key
- * (the Atlas project) and the task queue's per-key rate limit paces each project (README "Respecting the Atlas
- * rate limit"). On server 1.32 the per-key limit was measured to apply without it too; the flag is what the
+ * (the Atlas project) and the task queue's per-key rate limit paces each project (docs/atlas-rate-limit.md). On server 1.32 the per-key limit was measured to apply without it too; the flag is what the
  * Temporal docs require for fairness on a self-hosted server, so it is set rather than relied on implicitly.
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = { 'matching.enableFairness': true };

@@ -10,13 +10,24 @@ const REDACTED = '[REDACTED]';
  * a library logging its options) still leaves the process without them. Values shorter than 6 characters
  * are ignored: they would mangle ordinary text and are no real secret.
  */
-export function secretRedactor(secrets: readonly (string | undefined)[]): (line: string) => string {
-  const raw = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 6);
-  // Each secret as written, and as it appears inside a JSON string (quotes and backslashes escaped).
-  const values = [...new Set([...raw, ...raw.map((s) => JSON.stringify(s).slice(1, -1))])].sort(
-    (a, b) => b.length - a.length
-  );
-  return (line) => maskCredentialForms(values.reduce((out, secret) => out.split(secret).join(REDACTED), line));
+export function secretRedactor(
+  secrets: readonly (string | undefined)[] | ReadonlySet<string>
+): (line: string) => string {
+  // A set may grow (a secret rotated at run time, e.g. the Temporal API key): its values are taken again then.
+  let size = -1;
+  let values: string[] = [];
+  return (line) => {
+    const now = Array.isArray(secrets) ? secrets.length : (secrets as ReadonlySet<string>).size;
+    if (now !== size) {
+      size = now;
+      const raw = [...secrets].filter((s): s is string => typeof s === 'string' && s.length >= 6);
+      // Each secret as written, and as it appears inside a JSON string (quotes and backslashes escaped).
+      values = [...new Set([...raw, ...raw.map((s) => JSON.stringify(s).slice(1, -1))])].sort(
+        (a, b) => b.length - a.length
+      );
+    }
+    return maskCredentialForms(values.reduce((out, secret) => out.split(secret).join(REDACTED), line));
+  };
 }
 
 /**
@@ -75,7 +86,7 @@ function metadata(meta: LogEntry['meta']): Record<string, unknown> {
 export function createLogger(options: {
   level: LogLevel;
   format: LogFormat;
-  secrets: readonly (string | undefined)[];
+  secrets: readonly (string | undefined)[] | ReadonlySet<string>;
   write?: (line: string) => void;
 }): DefaultLogger {
   const redact = secretRedactor(options.secrets);

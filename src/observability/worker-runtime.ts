@@ -59,4 +59,12 @@ export function recordAtlasRequestMetrics(atlas: AtlasClient, runtime: Runtime):
     ATLAS_REQUEST_METRICS.anomalies.help
   );
   atlas.onResponseAnomaly(({ operation, anomaly }) => anomalies.add(1, { operation, kind: anomaly.kind }));
+  const authFailures = meter.createCounter(
+    ATLAS_REQUEST_METRICS.authFailures.name,
+    'requests',
+    ATLAS_REQUEST_METRICS.authFailures.help
+  );
+  atlas.onAuthFailure(({ operation, method, status }) =>
+    authFailures.add(1, { operation, method, status: String(status) })
+  );
 }

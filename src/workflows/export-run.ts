@@ -333,6 +333,7 @@ export class ExportRun {
           idempotencyKey: info.workflowId,
           runKey: info.firstExecutionRunId,
           ifAlreadyExported: params.ifAlreadyExported,
+          cadences: [params.polling.cadence],
         });
       } catch (err) {
         if (this.deadlineOf(err) !== 'early') throw err;

@@ -219,6 +219,7 @@ export class TargetExporter {
       clusterName,
       description: `atlas-export-orchestrator ${this.parentWorkflowId}`.slice(0, 255),
       retentionInDays: this.params.onDemand.retentionInDays,
+      cadences: [this.params.onDemand, this.params.polling.cadence],
     });
     const snapshotId = taken.snapshot.snapshotId;
     t.snapshotId = snapshotId;

@@ -5,6 +5,7 @@ import {
   dockerfileProblems,
   dockerignoreExcludes,
   healthcheckProblems,
+  workerReadinessProblems,
   imageProblems,
   interpolationProblems,
   interpolations,
@@ -126,6 +127,19 @@ describe('docker-compose.yml', () => {
         service(s, 'worker').healthcheck = { disable: true };
       });
       expect(healthcheckProblems(doc)).toEqual(['services.worker: long-running service without a healthcheck']);
+    });
+
+    it('requires the worker healthcheck to ask /readyz on WORKER_HEALTH_ADDRESS, not /metrics', () => {
+      expect(workerReadinessProblems(parsed.doc)).toEqual([]);
+      const onMetrics = brokenDoc((s) => {
+        const hc = service(s, 'worker').healthcheck as { test: string[] };
+        hc.test = hc.test.map((w) => w.replace(/:\d+\/readyz/, ':9464/metrics'));
+      });
+      expect(workerReadinessProblems(onMetrics)).toEqual([expect.stringContaining('must probe http://127.0.0.1:')]);
+      const noAddress = brokenDoc((s) => {
+        delete (service(s, 'worker').environment as Record<string, unknown>).WORKER_HEALTH_ADDRESS;
+      });
+      expect(workerReadinessProblems(noAddress)).toEqual([expect.stringContaining('WORKER_HEALTH_ADDRESS')]);
     });
 
     it('treats a service that nothing waits on to complete as long-running', () => {

@@ -155,6 +155,24 @@ export function healthcheckProblems(doc: unknown): string[] {
   return problems;
 }
 
+/**
+ * The worker's healthcheck asks `/readyz` on the port of its `WORKER_HEALTH_ADDRESS`: healthy only while Temporal
+ * sees it poll. Probing `/metrics` passed as soon as the SDK's runtime served metrics, before any poll.
+ */
+export function workerReadinessProblems(doc: unknown): string[] {
+  const worker = servicesOf(doc).worker;
+  if (!worker) return ['services.worker: missing'];
+  const env = asRec(worker.environment);
+  const address = typeof env.WORKER_HEALTH_ADDRESS === 'string' ? env.WORKER_HEALTH_ADDRESS : undefined;
+  const port = address ? /:(\d+)$/.exec(address)?.[1] : undefined;
+  if (!port) return ['services.worker: WORKER_HEALTH_ADDRESS (host:port) is not set, so there is no /readyz to probe'];
+  const test = asRec(worker.healthcheck).test;
+  const probe = Array.isArray(test) ? test.map(String).join(' ') : typeof test === 'string' ? test : '';
+  return probe.includes(`:${port}/readyz`)
+    ? []
+    : [`services.worker: the healthcheck must probe http://127.0.0.1:${port}/readyz (ready only while polling)`];
+}
+
 export function restartProblems(doc: unknown): string[] {
   const problems: string[] = [];
   const jobs = jobServices(doc);
@@ -448,6 +466,7 @@ export function validateCompose(
     ...schemaProblems(doc),
     ...imageProblems(doc),
     ...healthcheckProblems(doc),
+    ...workerReadinessProblems(doc),
     ...restartProblems(doc),
     ...portProblems(doc),
     ...pathProblems(doc, files.root),

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../../src/net/loopback';
 import { interpolations, parseDockerfile, parseImageRef, servicesOf } from './deploy-checks';
 
 /**
@@ -43,24 +44,23 @@ export function builtServiceProblems(doc: unknown): string[] {
 
 /**
  * Services of a profile whose name says "simulator" (its control API injects faults and reads every request):
- * no published port, not on the default network, not bound to all interfaces, and their networks internal.
+ * no published port, no network of its own, in the worker's network namespace, bound to loopback. The worker then
+ * reaches it at http://127.0.0.1, the only plain-http Atlas its config accepts.
  */
 export function simulatorIsolationProblems(doc: unknown): string[] {
   const problems: string[] = [];
-  const networks = asRec(asRec(doc).networks);
   for (const [name, s] of Object.entries(servicesOf(doc))) {
     if (!list(s.profiles).some((p) => /simulator/.test(String(p)))) continue;
     const at = `services.${name}`;
     if (list(s.ports).length > 0) problems.push(`${at}: publishes ports; the simulator's control API must not be`);
-    const joined = isRec(s.networks) ? Object.keys(s.networks) : list(s.networks).map(String);
-    if (joined.length === 0 || joined.includes('default')) problems.push(`${at}: must not join the default network`);
-    for (const n of joined) {
-      if (n !== 'default' && asRec(networks[n]).internal !== true) problems.push(`${at}: network ${n} is not internal`);
+    if (s.network_mode !== 'service:worker') {
+      problems.push(`${at}: must run in the worker's network namespace (network_mode: service:worker)`);
     }
+    if (s.networks !== undefined) problems.push(`${at}: joins networks; other containers could reach it`);
     const command = list(s.command).map(String);
-    const host = command[command.indexOf('--host') + 1];
-    if (!command.includes('--host') || host === '0.0.0.0' || host === '::') {
-      problems.push(`${at}: binds all interfaces; pass --host with its own name`);
+    const host = command.includes('--host') ? command[command.indexOf('--host') + 1] : undefined;
+    if (host === undefined || !isLoopbackHost(host)) {
+      problems.push(`${at}: binds ${host ?? 'its default host'}; pass --host 127.0.0.1 (loopback only)`);
     }
   }
   return problems;

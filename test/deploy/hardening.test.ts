@@ -73,21 +73,23 @@ describe('services built from this repository', () => {
 });
 
 describe('the Atlas simulator', () => {
-  it('publishes no port and is reachable only on its own internal network, bound to that address', () => {
+  it("publishes no port and runs in the worker's network namespace, bound to loopback", () => {
     expect(simulatorIsolationProblems(parsed.doc)).toEqual([]);
   });
 
-  it('flags a published port, the default network and a bind on all interfaces', () => {
+  it('flags a published port, a network of its own and a bind beyond loopback', () => {
     const doc = brokenDoc((s) => {
       const sim = svc(s, 'atlas-simulator');
       sim.ports = ['127.0.0.1:8090:8090'];
-      sim.networks = ['default', 'atlas-simulator'];
-      sim.command = (sim.command as string[]).map((w) => (w === 'atlas-simulator' ? '0.0.0.0' : w));
+      delete sim.network_mode;
+      sim.networks = ['default'];
+      sim.command = (sim.command as string[]).map((w) => (w === '127.0.0.1' ? 'atlas-simulator' : w));
     });
     expect(simulatorIsolationProblems(doc)).toEqual([
       expect.stringContaining('publishes ports'),
-      expect.stringContaining('must not join the default network'),
-      expect.stringContaining('binds all interfaces'),
+      expect.stringContaining("must run in the worker's network namespace"),
+      expect.stringContaining('joins networks'),
+      expect.stringContaining('binds atlas-simulator'),
     ]);
   });
 });

@@ -7,7 +7,7 @@ const tried: { name: string; count: number }[] = [];
 
 /**
  * Checks `predicate` on `numRuns` generated values with the fixed seed, and logs how many inputs were tried
- * (README quotes these numbers). Async predicates are awaited one at a time.
+ * (docs/reliability.md quotes these numbers). Async predicates are awaited one at a time.
  */
 export function checkProperty<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => void, numRuns: number) {
   let count = 0;

@@ -55,7 +55,7 @@ describe('exportSnapshot search attributes', () => {
     expect(states[0]).toEqual('Creating');
     expect(states.at(-1)).toEqual('Successful');
 
-    // A visibility query on them finds the export (what README's queries and `list` use).
+    // A visibility query on them finds the export (what the queries of docs/operations-and-monitoring.md and `list` use).
     // Simulators in other test files are seeded alike and hand out the same job ids: scope to this task queue.
     const query = `WorkflowType = 'exportSnapshot' AND TaskQueue = '${h.taskQueue}' AND AtlasExportJobId = '${result.exportJobId}' AND AtlasExportState = 'Successful'`;
     const found: string[] = [];

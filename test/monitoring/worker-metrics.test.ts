@@ -100,10 +100,27 @@ describe('the worker process', () => {
     expect(sumOf(samples, 'temporal_workflow_completed', { task_queue: taskQueue })).toBeGreaterThanOrEqual(1);
     expect(samples.some((s) => s.name.startsWith('temporal_activity_execution_latency'))).toBe(true);
 
+    // API keys authenticate by digest: each new nonce costs a 401 challenge, counted as a request but not as a
+    // failure, so an alert on atlas_auth_failures never fires on a healthy worker.
+    expect(sumOf(samples, 'atlas_requests', { status: '401' })).toBeGreaterThan(0);
+    expect(sumOf(samples, 'atlas_auth_failures')).toBe(0);
+
     // No label or value carries a credential.
     const text = await (await fetch(metricsUrl)).text();
     expect(text).not.toContain(TEST_SECRETS.privateKey);
     expect(text).not.toContain(TEST_SECRETS.publicKey);
+  }, 90_000);
+
+  it('counts a call Atlas refuses for its credentials as an auth failure, by operation and status', async () => {
+    const h = new ExportHarness(temporal, atlas, taskQueue);
+    atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'status', status: 403 });
+    const handle = await h.start(h.input({ snapshotId: h.freshSnapshot() }));
+    await expect(handle.result()).rejects.toThrow();
+    atlas.sim.clearFaults();
+    const match = { operation: 'createExportJob', status: '403' };
+    const samples = await scrapeUntil((s) => sumOf(s, 'atlas_auth_failures', match) >= 1);
+    expect(sumOf(samples, 'atlas_auth_failures', match)).toBe(1);
+    expect(sumOf(samples, 'atlas_auth_failures', { status: '401' })).toBe(0);
   }, 90_000);
 
   it('logs one JSON object per line, with workflow and job ids and no credential', () => {

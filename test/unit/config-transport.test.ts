@@ -5,8 +5,9 @@ import { configError } from '../helpers/config-errors';
 
 /**
  * Issue 17, findings 3 and 4: plaintext to a remote Temporal is refused unless TEMPORAL_ALLOW_PLAINTEXT=true,
- * and ATLAS_ALLOW_INSECURE_HTTP no longer opens plain http to any host. On the previous main both starts below
- * that expect a ConfigError succeeded (no check looked at the Temporal address; any host passed with the flag).
+ * and plain http to Atlas is allowed to loopback only: ATLAS_ALLOW_INSECURE_HTTP opens no other host. Before, the
+ * Temporal starts below that expect a ConfigError succeeded (no check looked at the address), and the flag
+ * opened any host, then (until the compose simulator moved into the worker's network namespace) single labels.
  */
 
 const KEY = 'temporal-api-key-for-transport-tests';
@@ -87,29 +88,32 @@ describe('Temporal transport security', () => {
   });
 });
 
-describe('ATLAS_ALLOW_INSECURE_HTTP', () => {
+describe('plain http to Atlas', () => {
   const credentials = { ATLAS_CLIENT_ID: 'id', ATLAS_CLIENT_SECRET: 'a-client-secret-value' };
 
-  it.each(['http://atlas.example.com', 'http://cloud.mongodb.com', 'http://10.0.0.5:8090', 'http://[2001:db8::1]'])(
-    'is refused for %s, naming the variable',
-    (url) => {
-      const message = configError(
-        () => parseAtlasConfig({ ...credentials, ATLAS_BASE_URL: url, ATLAS_ALLOW_INSECURE_HTTP: 'true' }),
-        ['a-client-secret-value']
-      );
-      expect(message).toContain('env.ATLAS_ALLOW_INSECURE_HTTP');
-      expect(message).toContain('use https');
-    }
-  );
+  it.each([
+    'http://atlas.example.com',
+    'http://cloud.mongodb.com',
+    'http://10.0.0.5:8090',
+    'http://[2001:db8::1]',
+    // A single-label name was honoured with ATLAS_ALLOW_INSECURE_HTTP=true before; it resolves to another host.
+    'http://atlas-simulator:8090',
+  ])('is refused for %s even with ATLAS_ALLOW_INSECURE_HTTP=true, which the error explains', (url) => {
+    const message = configError(
+      () => parseAtlasConfig({ ...credentials, ATLAS_BASE_URL: url, ATLAS_ALLOW_INSECURE_HTTP: 'true' }),
+      ['a-client-secret-value']
+    );
+    expect(message).toContain('env.ATLAS_BASE_URL: must use https');
+    expect(message).toContain('env.ATLAS_ALLOW_INSECURE_HTTP no longer allows other hosts');
+    const withoutFlag = configError(() => parseAtlasConfig({ ...credentials, ATLAS_BASE_URL: url }));
+    expect(withoutFlag).toContain('plain http is allowed only to a loopback host');
+    expect(withoutFlag).not.toContain('ATLAS_ALLOW_INSECURE_HTTP');
+  });
 
-  it('is honoured for a single-label service name (the compose simulator); loopback needs no flag', () => {
-    const sim = { ...credentials, ATLAS_BASE_URL: 'http://atlas-simulator:8090' };
-    expect(parseAtlasConfig({ ...sim, ATLAS_ALLOW_INSECURE_HTTP: 'true' }).baseUrl).toBe('http://atlas-simulator:8090');
-    expect(configError(() => parseAtlasConfig(sim))).toContain('env.ATLAS_BASE_URL: must use https');
+  it('is allowed to loopback with no flag; https needs none either', () => {
     for (const url of ['http://127.0.0.1:8089', 'http://localhost:8089', 'http://[::1]:8089']) {
       expect(parseAtlasConfig({ ...credentials, ATLAS_BASE_URL: url }).baseUrl).toBe(url);
     }
-    // https needs no flag, and the flag changes nothing there.
     const https = { ...credentials, ATLAS_BASE_URL: 'https://cloud.mongodb.com', ATLAS_ALLOW_INSECURE_HTTP: 'true' };
     expect(parseAtlasConfig(https).baseUrl).toBe('https://cloud.mongodb.com');
   });

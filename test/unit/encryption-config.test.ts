@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { payloadDataConverter, PayloadDecryptionError } from '../../src/codec';
 import { parseCodecServerConfig } from '../../src/codec/codec-server-config';
 import { configError, privateFiles } from '../helpers/config-errors';
 import {
@@ -134,6 +136,55 @@ describe('payload encryption config', () => {
     const secrets = configSecrets(config);
     expect(secrets).toEqual(expect.arrayContaining([k1, Buffer.from(k2, 'base64url').toString('base64')]));
     expect(secrets).toContain(Buffer.from(k1, 'base64').toString('hex'));
+  });
+});
+
+describe('PAYLOAD_ENCRYPTION_REQUIRED (issue 17, finding 9)', () => {
+  const required = { PAYLOAD_ENCRYPTION_REQUIRED: 'true' };
+  const atlas = { ATLAS_CLIENT_ID: 'id', ATLAS_CLIENT_SECRET: 'secret' };
+
+  it('refuses a worker, a CLI or a codec server without keys, naming the variable (a starter would write cleartext)', () => {
+    const expected = 'env.PAYLOAD_ENCRYPTION_REQUIRED is true but there are no keys';
+    expect(configErrorOf(() => parsePayloadEncryption(required))).toContain(expected);
+    // The worker and the CLI read the connection through parseTemporalConfig; the worker adds its own settings.
+    expect(configErrorOf(() => parseTemporalConfig(required))).toContain(expected);
+    expect(configErrorOf(() => parseWorkerConfig({ ...atlas, ...required }))).toContain(expected);
+    expect(configErrorOf(() => parseCodecServerConfig(required))).toContain(expected);
+    expect(configErrorOf(() => parsePayloadEncryption({ PAYLOAD_ENCRYPTION_REQUIRED: 'maybe' }))).toContain(
+      'env.PAYLOAD_ENCRYPTION_REQUIRED'
+    );
+    // Off (unset, blank or false) keeps today's behaviour: no keys, no encryption.
+    for (const off of [{}, { PAYLOAD_ENCRYPTION_REQUIRED: ' ' }, { PAYLOAD_ENCRYPTION_REQUIRED: 'false' }]) {
+      expect(parsePayloadEncryption(off)).toBeUndefined();
+    }
+  });
+
+  it("makes the worker's and the clients' data converter refuse a plaintext payload, and still read ciphertext", async () => {
+    const ring = parseTemporalConfig({ ...required, PAYLOAD_ENCRYPTION_KEYS: `k1:${k1}` }).payloadEncryption!;
+    expect(ring.requireEncrypted).toBe(true);
+    const [codec] = payloadDataConverter(ring).payloadCodecs!;
+    const plaintext = defaultPayloadConverter.toPayload({ groupId: 'cleartext-input' });
+    const refused = await codec!.decode([plaintext]).then(
+      () => undefined,
+      (e: unknown) => e
+    );
+    expect(refused).toBeInstanceOf(PayloadDecryptionError);
+    expect((refused as Error).message).toContain('PAYLOAD_ENCRYPTION_REQUIRED');
+    const [decoded] = await codec!.decode(await codec!.encode([plaintext]));
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual({ groupId: 'cleartext-input' });
+    // Without the setting, plaintext still passes through (histories written before encryption was on).
+    const lenient = parsePayloadEncryption({ PAYLOAD_ENCRYPTION_KEYS: `k1:${k1}` })!;
+    expect(lenient.requireEncrypted).toBe(false);
+    const [passed] = await payloadDataConverter(lenient).payloadCodecs![0]!.decode([plaintext]);
+    expect(passed).toBe(plaintext);
+  });
+
+  it('shows the requirement in the start-up view of the worker and the codec server', () => {
+    const config = parseWorkerConfig({ ...atlas, ...required, PAYLOAD_ENCRYPTION_KEYS: `k1:${k1}` });
+    expect(JSON.stringify(redactedWorkerConfig(config))).toContain(
+      '"payloadEncryption":{"currentKeyId":"k1","keyIds":["k1"],"requireEncrypted":true}'
+    );
+    expect(parseCodecServerConfig({ ...required, PAYLOAD_ENCRYPTION_KEYS: `k1:${k1}` }).requireEncrypted).toBe(true);
   });
 });
 

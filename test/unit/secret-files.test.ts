@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -176,5 +176,80 @@ describe('secrets after reading', () => {
     expect(out).toContain('Basic [REDACTED]');
     expect(out).toContain('Basic authentication failed; a Bearer token expired');
     expect(JSON.parse(out)).toMatchObject({ headers: { authorization: 'Basic [REDACTED]' } });
+  });
+});
+
+describe('the Temporal TOML profile file (issue 17, finding 7)', () => {
+  // On the previous main a world-readable profile file holding api_key or a client key was read as is, and a
+  // client key named by the profile's client_key_path was never checked.
+  const CERT = '-----BEGIN CERTIFICATE-----\\nCERT\\n-----END CERTIFICATE-----';
+  const KEY = '-----BEGIN PRIVATE KEY-----\\nKEYKEYKEY\\n-----END PRIVATE KEY-----';
+  const toml = [
+    '[profile.default]',
+    'address = "127.0.0.1:7233"',
+    '[profile.cloud]',
+    'address = "ns.a1b2c.tmprl.cloud:7233"',
+    `api_key = "${SECRET}"`,
+    '[profile.mtls.tls]',
+    `client_cert_data = "${CERT}"`,
+    `client_key_data = "${KEY}"`,
+  ].join('\n');
+
+  it('refuses a file open to group or others when the selected profile holds a secret, naming file and mode', () => {
+    const file = write('open.toml', toml);
+    chmodSync(file, 0o644);
+    const cloud = configError(
+      () => parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' }),
+      [SECRET]
+    );
+    expect(cloud).toContain(`env.TEMPORAL_CONFIG_FILE (profile.cloud holds api_key): ${file} is open to group`);
+    expect(cloud).toContain('mode 0644');
+    // An override by variable does not make the file's own key private.
+    const overridden = { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud', TEMPORAL_API_KEY: 'other-key' };
+    expect(configError(() => parseTemporalConfig(overridden))).toContain('profile.cloud holds api_key');
+    chmodSync(file, 0o640);
+    const mtls = configError(
+      () => parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'mtls' }),
+      ['KEYKEYKEY']
+    );
+    expect(mtls).toContain('profile.mtls holds tls.client_key_data');
+    expect(mtls).toContain('mode 0640');
+    // A profile without secrets may come from a shared file; the owner's alone, every profile is accepted.
+    expect(parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file }).address).toBe('127.0.0.1:7233');
+    chmodSync(file, 0o600);
+    expect(parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' }).apiKey).toBe(SECRET);
+    expect(parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'mtls' }).transport).toBe('mtls');
+  });
+
+  it('checks the default file ($HOME/.config/temporalio/temporal.toml) the same way', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.config', 'temporalio'), { recursive: true });
+    const file = join(home, '.config', 'temporalio', 'temporal.toml');
+    writeFileSync(file, `[profile.default]\naddress = "127.0.0.1:7233"\napi_key = "${SECRET}"\n`, { mode: 0o604 });
+    chmodSync(file, 0o604);
+    expect(configError(() => parseTemporalConfig({ HOME: home }), [SECRET])).toContain(
+      `the default Temporal config file (profile.default holds api_key): ${file} is open to group or others (mode 0604)`
+    );
+    chmodSync(file, 0o400);
+    expect(parseTemporalConfig({ HOME: home }).apiKey).toBe(SECRET);
+  });
+
+  it("checks the client key file a profile's client_key_path names", () => {
+    const cert = write('profile-client.crt', `${CERT.replace(/\\n/g, '\n')}\n`);
+    const key = openFile('profile-client.key', `${KEY.replace(/\\n/g, '\n')}\n`);
+    const file = write(
+      'paths.toml',
+      `[profile.default.tls]\nclient_cert_path = "${cert}"\nclient_key_path = "${key}"\n`
+    );
+    expect(configError(() => parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file }), ['KEYKEYKEY'])).toContain(
+      `profile.default.tls.client_key_path in TEMPORAL_CONFIG_FILE: ${key} is open to group or others (mode 0644)`
+    );
+    chmodSync(key, 0o600);
+    expect(parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file }).transport).toBe('mtls');
+    // The file naming the key path is checked too.
+    chmodSync(file, 0o644);
+    expect(configError(() => parseTemporalConfig({ TEMPORAL_CONFIG_FILE: file }))).toContain(
+      'profile.default holds tls.client_key_path'
+    );
   });
 });

@@ -111,13 +111,33 @@ describe('an allow-listed worker', () => {
 });
 
 describe('a worker not started for a simulator', () => {
-  it('refuses a caller-chosen timeScale before polling Atlas with it', async () => {
+  it('refuses a caller-chosen timeScale before any request reaches Atlas, so no job is left behind', async () => {
     const args = input();
+    const before = atlas.sim.requests.length;
     const failure = await failureOf(await start(realAtlasWorker, args));
     expect(failure.type).toBe(FailureType.TargetNotAllowed);
     expect(failure.message).toContain('timeScale 10 is for a simulator only');
-    const reads = atlas.sim.requests.filter((r) => r.operation === 'getExportJob');
-    const job = atlas.sim.exportJobs().find((j) => j.snapshotId === args.snapshotId);
-    expect(reads.filter((r) => job !== undefined && r.path.endsWith(job.id))).toEqual([]);
+    expect(atlas.sim.requests.slice(before).map((r) => r.operation)).toEqual([]);
+    expect(atlas.sim.exportJobs().filter((j) => j.snapshotId === args.snapshotId)).toEqual([]);
+  }, 60_000);
+
+  it('refuses a scaled fleet before taking its on-demand snapshot', async () => {
+    const f = atlas.fixtures;
+    const before = atlas.sim.requests.length;
+    const handle = await temporal.client.workflow.start(scheduledExport, {
+      taskQueue: realAtlasWorker.taskQueue,
+      workflowId: uniqueId('real-atlas-fleet'),
+      args: [
+        {
+          polling: FAST_POLLING,
+          targets: [
+            { groupId: f.groupId, clusterName: f.clusterName, exportBucketId: f.exportBucketId, snapshot: 'on-demand' },
+          ],
+        },
+      ],
+    });
+    const failure = await failureOf(handle);
+    expect(failure.message).toContain(FailureType.TargetNotAllowed);
+    expect(atlas.sim.requests.slice(before).map((r) => r.operation)).toEqual([]);
   }, 60_000);
 });

@@ -95,7 +95,7 @@ function historyBytesWithoutVisibleFields(history: temporal.api.history.v1.IHist
     if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
     for (const [k, v] of Object.entries(value)) {
       // The search attributes, and the project id as the Atlas activities' fairness key (the per-project rate
-      // limit), are plaintext by design (README: "What stays visible").
+      // limit), are plaintext by design (docs/payload-encryption.md: "What is encrypted, and what stays visible").
       if (k === 'searchAttributes' || k === 'priority') (value as Record<string, unknown>)[k] = null;
       else strip(v);
     }

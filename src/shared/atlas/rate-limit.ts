@@ -16,7 +16,7 @@ export type AtlasRateLimitSetting = number | 'off' | 'skip';
 
 /**
  * Activity options for every activity that calls Atlas for `groupId`: the project is the fairness key, so the task
- * queue's per-key rate limit (set by the worker, README "Respecting the Atlas rate limit") paces the whole fleet.
+ * queue's per-key rate limit (set by the worker, docs/atlas-rate-limit.md) paces the whole fleet.
  * Eager dispatch would hand the activity straight back to the scheduling worker, past matching and so past the
  * limit, hence it is off.
  */

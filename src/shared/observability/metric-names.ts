@@ -22,6 +22,10 @@ export const EXPORT_METRICS = {
 export const ATLAS_REQUEST_METRICS = {
   requests: { name: 'atlas_requests', help: 'Atlas Admin API requests by operation, method and HTTP status' },
   duration: { name: 'atlas_request_duration_seconds', help: 'Atlas Admin API request latency in seconds' },
+  authFailures: {
+    name: 'atlas_auth_failures',
+    help: 'Atlas calls refused for their credentials (401/403 after any digest or token handshake), by operation and status',
+  },
   anomalies: {
     name: 'atlas_response_anomalies',
     help: 'Odd but readable Atlas answers by operation and kind (unreadable-item: a list item skipped; exported-exceeds-total, negative-count, finished-before-created, negative-size, expires-before-created)',

@@ -4,7 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * The custom search attributes `exportSnapshot` keeps up to date, so the Temporal UI's workflow list and
  * visibility queries (`AtlasExportState = "Failed" AND AtlasGroupId = "…"`) tell the story without opening a
  * history. They must be registered on the namespace before a worker runs the workflow: the worker does it on a
- * self-hosted or dev server (`ensureSearchAttributes`), Temporal Cloud needs them added once (README).
+ * self-hosted or dev server (`ensureSearchAttributes`), Temporal Cloud needs them added once (docs/operations-and-monitoring.md).
  * None of them ever holds a secret: ids, names, a state word and a percentage.
  */
 export const SEARCH_ATTRIBUTES = {

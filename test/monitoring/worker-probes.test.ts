@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/dev/dev-server';
+import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
+import { spawnWorker, workerEnv, type WorkerProcess } from '../helpers/worker-process';
+
+/**
+ * The real worker process's probes (`WORKER_HEALTH_ADDRESS`): `/readyz` is ready only once the Temporal server
+ * reports this worker polling its task queue. The compose healthcheck probed `/metrics` before, which the SDK's
+ * runtime serves whether or not anything polls. `/livez` answers whenever the process does.
+ */
+let temporal: TemporalTestContext;
+let atlas: SimulatedAtlas;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  temporal = await connectTemporal();
+  atlas = await startSimulatedAtlas();
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  await atlas?.close();
+  await temporal?.close();
+});
+
+interface Probe {
+  status: number;
+  body: { ready?: boolean; live?: boolean; reason?: string };
+}
+async function probe(url: string): Promise<Probe | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return { status: res.status, body: (await res.json()) as Probe['body'] };
+  } catch {
+    return undefined; // not listening yet
+  }
+}
+async function probeUntil(url: string, holds: (p: Probe) => boolean, timeoutMs = 45_000): Promise<Probe> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await probe(url);
+    if (p && holds(p)) return p;
+    if (Date.now() > deadline) throw new Error(`${url}: still ${JSON.stringify(p)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function startWorker(temporalAddress: string) {
+  const healthPort = await freePort();
+  const worker = spawnWorker(
+    workerEnv(temporalAddress, atlas.sim.url, uniqueId('probes-tq'), {
+      WORKER_HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
+      WORKER_STARTUP_RETRY_TIMEOUT: '10m',
+    })
+  );
+  workers.push(worker);
+  const base = `http://127.0.0.1:${healthPort}`;
+  return {
+    worker,
+    readyz: `${base}/readyz`,
+    livez: `${base}/livez`,
+  };
+}
+
+describe('worker probes', () => {
+  it('stay not ready against an unreachable Temporal, while /livez answers', async () => {
+    const w = await startWorker(`127.0.0.1:${await freePort()}`);
+    const notReady = await probeUntil(w.readyz, (p) => /could not connect to Temporal/.test(p.body.reason ?? ''));
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.ready).toBe(false);
+    expect((await probe(w.livez))?.status).toBe(200);
+    expect(w.worker.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('turn ready once the server sees the worker poll, and not ready while it drains', async () => {
+    const w = await startWorker(temporal.address);
+    const ready = await probeUntil(w.readyz, (p) => p.status === 200);
+    expect(ready.body).toMatchObject({ ready: true, reason: expect.stringContaining('polling') as unknown });
+    w.worker.child.kill('SIGTERM');
+    // Between SIGTERM and exit the worker drains: /readyz says so (or the server is already gone), /livez stays up.
+    const draining = await probe(w.readyz);
+    if (draining) expect(draining).toMatchObject({ status: 503, body: { ready: false } });
+  }, 60_000);
+});
