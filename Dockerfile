@@ -1,10 +1,11 @@
 # The export worker image; the Atlas simulator runs from the same image (see docker-compose.yml).
 #
 # Base: Debian trixie (glibc). @temporalio/core-bridge ships no musl build, so Alpine images fail at
-# load time. Node 26 is the Active LTS line; the code also runs on Node 20 (package.json engines).
+# load time. Node 26 is the Active LTS line, the version in .nvmrc that `npm test` runs the suite on; the floor
+# in package.json engines (Node 22) gets a named subset (scripts/test.sh).
 
 # Images by tag only: no registry was reachable to read their digests (docs/security.md, "Compose defaults").
-FROM node:26.11.0-trixie-slim AS build
+FROM node:26.12.1-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency's install script runs (npm's allowScripts policy only warns about an unreviewed one, and runs it),
@@ -16,14 +17,14 @@ COPY src ./src
 # Compiles to dist/ and prebuilds the workflow bundle (dist/workflow-bundle.js) from the same source.
 RUN npm run build
 
-FROM node:26.11.0-trixie-slim AS prod-deps
+FROM node:26.12.1-trixie-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install script at all: the runtime needs none (protobufjs's only prints a version-scheme warning, and
 # @swc/core's native binding comes as an optional dependency; the worker loads the prebuilt bundle).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:26.11.0-trixie-slim AS runtime
+FROM node:26.12.1-trixie-slim AS runtime
 ENV NODE_ENV=production
 # The worker loads the prebuilt bundle instead of running webpack at every start (README: "Scale").
 ENV WORKER_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js

@@ -6,6 +6,7 @@ export default defineConfig({
     pool: 'forks',
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/tsx-require.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Workflow suites share one dev server; keep files from starving each other on 2 cores.

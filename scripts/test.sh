@@ -3,6 +3,12 @@
 # against a real Temporal dev server (started by test/helpers/global-setup.ts) and the Atlas simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Everything runs on the Node the image ships (.nvmrc), installed into .tools/ when the machine's differs; a named
+# subset runs again on the floor of package.json engines (scripts/ensure-node.sh says which versions and why).
+SHIPPED_BIN="$(bash scripts/ensure-node.sh shipped)"
+FLOOR_BIN="$(bash scripts/ensure-node.sh floor)"
+export PATH="$SHIPPED_BIN:$PATH"
+echo "Node $(node --version) (shipped, .nvmrc); floor subset on $("$FLOOR_BIN/node" --version)"
 bash scripts/ensure-deps.sh
 bash scripts/ensure-chromium.sh
 # Resolve (or install) the Temporal CLI once, before vitest starts its workers.
@@ -26,10 +32,30 @@ status=0
 npx vitest run --silent=passed-only --reporter=dot \
   --reporter=json --outputFile.json=test-artifacts/vitest.json \
   --reporter=junit --outputFile.junit=test-artifacts/junit.xml "$@" || status=$?
-# One plain closing line for tools that read it: "N passed, N failed, N skipped".
-node -e '
-  const r = require("./test-artifacts/vitest.json");
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-' || true
+counts() {
+  node -e '
+    const r = require(process.argv[1]);
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  ' "$PWD/$1" || true
+}
+# On the floor: the Temporal end-to-end exports (workflow, typed client, encrypted payloads, replay of recorded
+# histories), the worker starting, and the package installed as a stranger would. Only on a full run (no file
+# arguments).
+FLOOR_SUBSET=(
+  test/workflows/export-snapshot.test.ts
+  test/workflows/client.test.ts
+  test/workflows/payload-encryption.test.ts
+  test/workflows/replay.test.ts
+  test/reliability/worker-startup.test.ts
+  test/package/install.test.ts
+)
+if [ "$#" -eq 0 ]; then
+  echo "== floor subset on Node $("$FLOOR_BIN/node" --version)"
+  PATH="$FLOOR_BIN:$PATH" npx vitest run --silent=passed-only --reporter=dot \
+    --reporter=json --outputFile.json=test-artifacts/vitest-floor.json \
+    --reporter=junit --outputFile.junit=test-artifacts/junit-floor.xml "${FLOOR_SUBSET[@]}" || status=$?
+  echo "floor subset, Node $("$FLOOR_BIN/node" --version): $(counts test-artifacts/vitest-floor.json)"
+fi
+# One plain closing line for tools that read it: "N passed, N failed, N skipped" (the full suite, shipped Node).
+counts test-artifacts/vitest.json
 exit "$status"

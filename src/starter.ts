@@ -1,10 +1,13 @@
+#!/usr/bin/env node
 import { ExitCode } from './cli/common';
 import { reportOf } from './cli/errors';
 import { runProgram, wantsJson } from './cli/program';
 
 /**
- * The starter CLI: `npm run starter -- <command> [options]`. Each command is its own file under
- * `src/cli/commands/`; `src/cli/program.ts` puts them together. `--help` on any command prints its options.
+ * The CLI, `atlas-export <command> [options]`: the `bin` of package.json and of the published package
+ * (packages/atlas-export), built to `dist/starter.js` with this shebang kept; `npm run starter -- <command>` runs
+ * it from source in development. Each command is its own file under `src/cli/commands/`; `src/cli/program.ts`
+ * puts them together. `--help` on any command prints its options.
  */
 
 export { ExitCode };

@@ -1,7 +1,7 @@
 import { durationSchema } from '../shared/contract/durations';
 
-/** The CLI's name in help and messages (`npm run starter -- <command>`). */
-export const PROGRAM_NAME = 'starter';
+/** The CLI's name in help and messages: the `bin` of package.json (`npm run starter -- <command>` in development). */
+export const PROGRAM_NAME = 'atlas-export';
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = {

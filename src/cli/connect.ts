@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { parseTemporalConfig } from '../config';
+// From its own file, not `../config`: the index also loads the worker's Atlas settings (and undici), which the
+// CLI and the published package (packages/atlas-export) neither need nor ship.
+import { parseTemporalConfig } from '../config/temporal';
 import { connectClient, rotateApiKeyFromFile } from '../temporal/connection';
 
 /** The CLI's rotation notices, on stderr (stdout is the command's output, `--json` included). */

@@ -6,7 +6,7 @@ import {
   ScheduleExistsError,
   WrongWorkflowTypeError,
 } from '../client/errors';
-import { ConfigError } from '../config';
+import { ConfigError } from '../config/errors';
 import { EXPORT_SNAPSHOT_WORKFLOW } from '../shared/contract/export-contract';
 import { SCHEDULED_EXPORT_WORKFLOW } from '../shared/contract/scheduled-export-contract';
 import { CliError, ExitCode, PROGRAM_NAME, UsageError } from './common';
@@ -62,7 +62,7 @@ const KIND_OF_TYPE: Record<string, { name: string; commands: string[] }> = {
   [SCHEDULED_EXPORT_WORKFLOW]: { name: 'a scheduled run', commands: ['summary'] },
 };
 
-/** `atlas-scheduled-export-n-… is a scheduled run, not an export; try 'starter summary atlas-…'`. */
+/** `atlas-scheduled-export-n-… is a scheduled run, not an export; try 'atlas-export summary atlas-…'`. */
 function wrongTypeMessage(err: WrongWorkflowTypeError): string {
   const expected = KIND_OF_TYPE[err.expectedType]?.name ?? `a ${err.expectedType} workflow`;
   const actual = KIND_OF_TYPE[err.actualType];

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { payloadDataConverter } from '../codec';
-import type { TemporalConfig } from '../config';
+import type { TemporalConfig } from '../config/temporal';
 import { watchSecretFile, type SecretFileWatch } from '../config/secret-file-watch';
 
 /**

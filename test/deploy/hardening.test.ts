@@ -106,7 +106,7 @@ describe('image digests', () => {
     'temporalio/admin-tools:1.31.0',
     'temporalio/server:1.31.0',
     'temporalio/ui:2.49.1',
-    'node:26.11.0-trixie-slim',
+    'node:26.12.1-trixie-slim',
   ];
 
   it('lists exactly the known undigested images', () => {
@@ -132,7 +132,7 @@ describe('install scripts in the image', () => {
 
   it('flags an install that runs scripts, an unapproved or unversioned rebuild and a stale version', () => {
     const dockerfile = [
-      'FROM node:26.11.0-trixie-slim',
+      'FROM node:26.12.1-trixie-slim',
       'RUN npm ci --omit=dev',
       'RUN npm ci --ignore-scripts && npm rebuild left-pad@1.3.0 && npm rebuild @swc/core',
       'RUN npm rebuild @swc/core@0.0.1',

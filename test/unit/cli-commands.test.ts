@@ -64,14 +64,14 @@ describe('each command declares its own options', () => {
     expect(report.exitCode).toBe(ExitCode.Usage);
     const [first, help, ...more] = report.message.split('\n');
     expect(first).toContain(`${command}: unknown option ${flag} (an option of `);
-    expect(help).toBe(`See 'starter ${command} --help'.`);
+    expect(help).toBe(`See 'atlas-export ${command} --help'.`);
     expect(more).toEqual([]);
   });
 
   it('suggests the flag meant for a misspelt one', async () => {
     const report = await failure(['export', '--group-idd', 'x']);
     expect(report.message).toBe(
-      "export: unknown option --group-idd (did you mean --group-id?)\nSee 'starter export --help'."
+      "export: unknown option --group-idd (did you mean --group-id?)\nSee 'atlas-export export --help'."
     );
     expect((await failure(['lst'])).message).toMatch(/^unknown command "lst" \(did you mean list\?\)\n/);
   });
@@ -80,8 +80,10 @@ describe('each command declares its own options', () => {
     expect((await failure(['progress'])).message).toMatch(/^progress takes one WORKFLOW_ID\n/);
     expect((await failure(['result', 'a', 'b'])).message).toMatch(/^result takes only WORKFLOW_ID\n/);
     expect((await failure(['schedule'])).message).toMatch(/^schedule needs a command:\n {2}create, update, /);
-    expect((await failure([])).message).toMatch(/^starter needs a command:\n {2}export, progress, /);
-    expect((await failure(['-o', 'yaml', 'list'])).message).toMatch(/^starter: -o "yaml": expected one of text, json/);
+    expect((await failure([])).message).toMatch(/^atlas-export needs a command:\n {2}export, progress, /);
+    expect((await failure(['-o', 'yaml', 'list'])).message).toMatch(
+      /^atlas-export: -o "yaml": expected one of text, json/
+    );
   });
 });
 
@@ -91,7 +93,9 @@ describe('help and version', () => {
     const argv = [...command.split(' ').filter(Boolean), '--help'];
     expect(await main(argv)).toBe(ExitCode.Ok);
     const text = printed.join('\n');
-    expect(text.split('\n')[0]).toMatch(new RegExp(`^Usage: starter${command ? ` ${command}` : ''} \\[options\\]`));
+    expect(text.split('\n')[0]).toMatch(
+      new RegExp(`^Usage: atlas-export${command ? ` ${command}` : ''} \\[options\\]`)
+    );
     for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     // Its own options only: `list` has --state, `progress` has no --timeout.
     if (command === 'list') expect(text).toContain('--state <state>');
@@ -215,7 +219,7 @@ describe('as a real process', () => {
     ]);
     expect(plain.code).toBe(ExitCode.Usage);
     expect(plain.stderr).toBe(
-      "list: unknown option --cron (an option of schedule create, schedule update)\nSee 'starter list --help'.\n"
+      "list: unknown option --cron (an option of schedule create, schedule update)\nSee 'atlas-export list --help'.\n"
     );
     expect(plain.stdout).toBe('');
     expect(json.code).toBe(ExitCode.Usage);

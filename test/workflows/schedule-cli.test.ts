@@ -207,7 +207,7 @@ describe('starter schedule', () => {
       expect(wrong.code, `${command}: ${wrong.stderr}`).toBe(2);
       expect(wrong.stdout).toBe('');
       expect(wrong.stderr).toBe(
-        `${handle.workflowId} is a scheduled run (scheduledExport), not an export; try 'starter summary ${handle.workflowId}'\n`
+        `${handle.workflowId} is a scheduled run (scheduledExport), not an export; try 'atlas-export summary ${handle.workflowId}'\n`
       );
     }
   });
@@ -219,7 +219,7 @@ describe('starter schedule', () => {
     expect(r.code).toBe(2);
     expect(json<{ error: { kind: string; message: string } }>(r.stdout).error).toEqual({
       kind: 'wrong-workflow-type',
-      message: `${exportRun.workflowId} is an export (exportSnapshot), not a scheduled run; try 'starter result ${exportRun.workflowId}' (or watch, progress)`,
+      message: `${exportRun.workflowId} is an export (exportSnapshot), not a scheduled run; try 'atlas-export result ${exportRun.workflowId}' (or watch, progress)`,
     });
   });
 
