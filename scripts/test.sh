@@ -17,7 +17,8 @@ export TEMPORAL_CLI_PATH
 echo "Temporal CLI: $TEMPORAL_CLI_PATH ($("$TEMPORAL_CLI_PATH" --version))"
 # The Python SDK peers of test/contract/python-sdk.test.ts; without them it skips (fails under CI=true).
 bash scripts/ensure-python-peers.sh || echo "Python peers unavailable: test/contract/python-sdk.test.ts will skip" >&2
-# promtool for test/monitoring/alert-rules.test.ts, built from the Go module proxy once (cached outside the clone).
+# promtool and Prometheus (test/monitoring/alert-rules.test.ts, prometheus-scrape.test.ts), built from the Go module
+# proxy once (cached outside the clone).
 bash scripts/ensure-go-tools.sh
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
 # One command a line: under `set -e` a failing `a && b` would not stop the script.
