@@ -1,4 +1,5 @@
 import {
+  type Client,
   WorkflowFailedError,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
@@ -25,6 +26,33 @@ export const FAST_POLLING = {
   reportInterval: '1s',
   attemptTimeout: '10s',
 } as const;
+
+/**
+ * One export of a fresh completed snapshot of the simulator's cluster, started through `client` on `taskQueue`
+ * with {@link FAST_POLLING}; resolves to its result (the suites that run a real worker process use it).
+ */
+export async function exportFreshSnapshot(
+  client: Client,
+  atlas: SimulatedAtlas,
+  options: { taskQueue: string; idPrefix: string }
+): Promise<Awaited<ReturnType<typeof exportSnapshot>>> {
+  const f = atlas.fixtures;
+  const snapshotId = atlas.sim.addSnapshot(f.groupId, f.clusterName, { status: 'completed' });
+  const handle = await client.workflow.start(exportSnapshot, {
+    taskQueue: options.taskQueue,
+    workflowId: uniqueId(options.idPrefix),
+    args: [
+      {
+        groupId: f.groupId,
+        clusterName: f.clusterName,
+        snapshotId,
+        exportBucketId: f.exportBucketId,
+        polling: FAST_POLLING,
+      },
+    ],
+  });
+  return handle.result();
+}
 
 /** Shortcuts shared by the workflow suites: inputs on fresh snapshots, starts, and what Atlas saw. */
 export class ExportHarness {

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTemporalConfig } from '../../src/config';
 import { connectClient, rotateApiKeyFromFile } from '../../src/temporal/connection';
-import { exportSnapshot } from '../../src/workflows';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
-import { FAST_POLLING } from '../helpers/export-harness';
+import { exportFreshSnapshot } from '../helpers/export-harness';
 import { startGrpcRecordingProxy } from '../helpers/grpc-recording-proxy';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
 import { spawnWorker, workerEnv, type WorkerProcess } from '../helpers/worker-process';
@@ -96,22 +95,8 @@ describe('Temporal API key rotation from TEMPORAL_API_KEY_FILE', () => {
     chmodSync(v2, 0o400);
     await waitFor('the rotation', () => worker!.output().includes('Temporal API key rotated'));
     const mark = proxy.calls.length;
-    const f = atlas.fixtures;
-    const snapshotId = atlas.sim.addSnapshot(f.groupId, f.clusterName, { status: 'completed' });
-    const handle = await temporal.client.workflow.start(exportSnapshot, {
-      taskQueue,
-      workflowId: uniqueId('rotation-export'),
-      args: [
-        {
-          groupId: f.groupId,
-          clusterName: f.clusterName,
-          snapshotId,
-          exportBucketId: f.exportBucketId,
-          polling: FAST_POLLING,
-        },
-      ],
-    });
-    expect((await handle.result()).state).toBe('Successful');
+    const result = await exportFreshSnapshot(temporal.client, atlas, { taskQueue, idPrefix: 'rotation-export' });
+    expect(result.state).toBe('Successful');
     const after = proxy.calls.slice(mark);
     // Every call the worker started after the rotation carries the new key: polls and task completions alike.
     expect(after.map((c) => c.method)).toEqual(expect.arrayContaining(['RespondWorkflowTaskCompleted']));

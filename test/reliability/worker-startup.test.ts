@@ -3,9 +3,8 @@ import { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startDevServer, type DevServer } from '../../src/dev/dev-server';
 import { applyAtlasRateLimit } from '../../src/temporal/atlas-rate-limit';
-import { exportSnapshot } from '../../src/workflows';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
-import { FAST_POLLING } from '../helpers/export-harness';
+import { exportFreshSnapshot } from '../helpers/export-harness';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
 import { spawnWorker, workerEnv, type WorkerProcess } from '../helpers/worker-process';
 
@@ -76,22 +75,8 @@ describe('a worker process started while Temporal is down', () => {
     const connection = await Connection.connect({ address });
     try {
       const client = new Client({ connection, namespace: 'default' });
-      const f = atlas.fixtures;
-      const snapshotId = atlas.sim.addSnapshot(f.groupId, f.clusterName, { status: 'completed' });
-      const handle = await client.workflow.start(exportSnapshot, {
-        taskQueue,
-        workflowId: uniqueId('late-server-export'),
-        args: [
-          {
-            groupId: f.groupId,
-            clusterName: f.clusterName,
-            snapshotId,
-            exportBucketId: f.exportBucketId,
-            polling: FAST_POLLING,
-          },
-        ],
-      });
-      expect((await handle.result()).state).toBe('Successful');
+      const result = await exportFreshSnapshot(client, atlas, { taskQueue, idPrefix: 'late-server-export' });
+      expect(result.state).toBe('Successful');
       const { config } = await connection.workflowService.describeTaskQueue({
         namespace: 'default',
         taskQueue: { name: taskQueue },

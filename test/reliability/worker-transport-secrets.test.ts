@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportSnapshot } from '../../src/workflows';
 import { startSimulatedAtlas, TEST_SECRETS, type SimulatedAtlas } from '../helpers/atlas';
 import { privateFiles } from '../helpers/config-errors';
-import { FAST_POLLING } from '../helpers/export-harness';
+import { exportFreshSnapshot } from '../helpers/export-harness';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
 import { spawnWorker, workerEnv, type WorkerProcess } from '../helpers/worker-process';
 
@@ -63,22 +62,8 @@ describe('the worker process at start', () => {
     const worker = spawnWorker(env);
     workers.push(worker);
     await worker.ready();
-    const f = atlas.fixtures;
-    const snapshotId = atlas.sim.addSnapshot(f.groupId, f.clusterName, { status: 'completed' });
-    const handle = await temporal.client.workflow.start(exportSnapshot, {
-      taskQueue,
-      workflowId: uniqueId('key-file-export'),
-      args: [
-        {
-          groupId: f.groupId,
-          clusterName: f.clusterName,
-          snapshotId,
-          exportBucketId: f.exportBucketId,
-          polling: FAST_POLLING,
-        },
-      ],
-    });
-    expect((await handle.result()).state).toBe('Successful');
+    const result = await exportFreshSnapshot(temporal.client, atlas, { taskQueue, idPrefix: 'key-file-export' });
+    expect(result.state).toBe('Successful');
     expect(await worker.kill('SIGTERM')).toBe(0);
     const output = worker.output();
     expect(output).toMatch(/"transport":"plaintext-loopback"/);

@@ -65,6 +65,24 @@ const start = (worker: TestWorker, args: ExportSnapshotInput) =>
     args: [args],
   });
 
+/** A scheduled run exporting the simulator's cluster from an on-demand snapshot, on `worker`. */
+const startOnDemandFleet = (worker: TestWorker, extra: { onDemand?: { retentionInDays: number } } = {}) => {
+  const f = atlas.fixtures;
+  return temporal.client.workflow.start(scheduledExport, {
+    taskQueue: worker.taskQueue,
+    workflowId: uniqueId('allow-list-fleet'),
+    args: [
+      {
+        polling: FAST_POLLING,
+        ...extra,
+        targets: [
+          { groupId: f.groupId, clusterName: f.clusterName, exportBucketId: f.exportBucketId, snapshot: 'on-demand' },
+        ],
+      },
+    ],
+  });
+};
+
 describe('an allow-listed worker', () => {
   it.each([
     ['a project', { groupId: OTHER_ID }, `project ${OTHER_ID} is not in WORKER_ALLOWED_TARGETS`],
@@ -88,21 +106,8 @@ describe('an allow-listed worker', () => {
   }, 60_000);
 
   it('refuses an on-demand snapshot kept longer than WORKER_MAX_ON_DEMAND_RETENTION_DAYS before the POST', async () => {
-    const f = atlas.fixtures;
     const before = atlas.sim.requests.length;
-    const handle = await temporal.client.workflow.start(scheduledExport, {
-      taskQueue: allowListed.taskQueue,
-      workflowId: uniqueId('allow-list-retention'),
-      args: [
-        {
-          polling: FAST_POLLING,
-          onDemand: { retentionInDays: 365 },
-          targets: [
-            { groupId: f.groupId, clusterName: f.clusterName, exportBucketId: f.exportBucketId, snapshot: 'on-demand' },
-          ],
-        },
-      ],
-    });
+    const handle = await startOnDemandFleet(allowListed, { onDemand: { retentionInDays: 365 } });
     const failure = await failureOf(handle);
     expect(failure.type).toBe(FailureType.ScheduledExportFailed);
     expect(failure.message).toContain(FailureType.TargetNotAllowed);
@@ -122,20 +127,8 @@ describe('a worker not started for a simulator', () => {
   }, 60_000);
 
   it('refuses a scaled fleet before taking its on-demand snapshot', async () => {
-    const f = atlas.fixtures;
     const before = atlas.sim.requests.length;
-    const handle = await temporal.client.workflow.start(scheduledExport, {
-      taskQueue: realAtlasWorker.taskQueue,
-      workflowId: uniqueId('real-atlas-fleet'),
-      args: [
-        {
-          polling: FAST_POLLING,
-          targets: [
-            { groupId: f.groupId, clusterName: f.clusterName, exportBucketId: f.exportBucketId, snapshot: 'on-demand' },
-          ],
-        },
-      ],
-    });
+    const handle = await startOnDemandFleet(realAtlasWorker);
     const failure = await failureOf(handle);
     expect(failure.message).toContain(FailureType.TargetNotAllowed);
     expect(atlas.sim.requests.slice(before).map((r) => r.operation)).toEqual([]);
