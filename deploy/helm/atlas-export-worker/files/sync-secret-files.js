@@ -36,7 +36,9 @@ function loop() {
   try {
     syncOnce();
   } catch (err) {
-    console.error(JSON.stringify({ level: 'WARN', message: 'secret files not copied', error: String(err.code || err.message) }));
+    console.error(
+      JSON.stringify({ level: 'WARN', message: 'secret files not copied', error: String(err.code || err.message) })
+    );
   }
 }
 syncOnce();
