@@ -7,7 +7,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { readSecretFile } from '../../src/config/secret-files';
 import { goTool } from '../helpers/go-tools';
-import { type K8sObject, probeProblems, quantity, secretProblems, securityProblems, workloads } from './k8s-checks';
+import {
+  type K8sObject,
+  portProblems,
+  probeProblems,
+  quantity,
+  secretProblems,
+  securityProblems,
+  selectorProblems,
+  workloads,
+} from './k8s-checks';
 
 /**
  * deploy/helm/atlas-export-worker checked by the tools operators use: Helm 4's own `helm lint --strict` and
@@ -149,6 +158,8 @@ describe('Helm chart: what a manifest linter flags', () => {
     ...securityProblems(objects),
     ...probeProblems(objects, DRAIN_SECONDS),
     ...secretProblems(objects),
+    ...selectorProblems(objects),
+    ...portProblems(objects),
   ];
 
   it.each(Object.entries(RENDERINGS))('finds nothing to flag (%s)', (_name, args) => {
@@ -174,6 +185,33 @@ describe('Helm chart: what a manifest linter flags', () => {
     ['capabilities kept', set('containerSecurityContext.capabilities.drop[0]=NET_RAW'), 'capabilities.drop'],
     ['no seccomp profile', set('podSecurityContext.seccompProfile=null'), 'seccompProfile'],
     ['no memory limit', set('resources.limits=null'), 'resources.limits.memory not set'],
+    ['a privileged container', set('containerSecurityContext.privileged=true'), 'privileged'],
+    ['a capability added', set('containerSecurityContext.capabilities.add[0]=NET_ADMIN'), 'adds capabilities'],
+    ['user 0', set('podSecurityContext.runAsUser=0'), 'runAsUser 0 is root'],
+    ['no readiness probe', edit((c) => delete c.readinessProbe), 'no readinessProbe'],
+    [
+      'a probe on an undeclared port',
+      edit((c) => ((c.livenessProbe as { httpGet: { port: string } }).httpGet.port = 'healthz')),
+      'undeclared port healthz',
+    ],
+    [
+      'a health address off its port',
+      edit((c) =>
+        (c.env as { name: string; value?: string }[]).forEach(
+          (e) => e.name === 'WORKER_HEALTH_ADDRESS' && (e.value = '0.0.0.0:9999')
+        )
+      ),
+      'WORKER_HEALTH_ADDRESS is not the health port',
+    ],
+    [
+      'a metrics address off its port',
+      edit((c) =>
+        (c.env as { name: string; value?: string }[]).forEach(
+          (e) => e.name === 'WORKER_METRICS_ADDRESS' && (e.value = '0.0.0.0:9000')
+        )
+      ),
+      'WORKER_METRICS_ADDRESS is not the metrics port',
+    ],
     ['no CPU request', edit((c) => delete (c.resources as { requests?: object }).requests), 'resources.requests.cpu'],
     ['an untagged image', edit((c) => (c.image = 'registry.example.com/aeo')), 'has no tag or digest'],
     ['a :latest image', edit((c) => (c.image = 'aeo:latest')), 'uses :latest'],
@@ -219,6 +257,94 @@ describe('Helm chart: what a manifest linter flags', () => {
   ])('flags %s', (_name, broken, problem) => {
     const problems = check(broken());
     expect(problems.join('\n')).toContain(problem);
+  });
+
+  /** Sets `value` at `path` of the `kind` object named `name` in the rendering with every option on; `-` appends. */
+  function objectEdit(kind: string, name: string, path: (string | number)[], value: unknown): K8sObject[] {
+    const objects = objectsOf(render('-f', ALL_OPTIONAL));
+    let node: unknown = objects.find((o) => o.kind === kind && o.metadata.name === name);
+    for (const key of path.slice(0, -1)) node = (node as Record<string | number, unknown>)[key];
+    const last = path[path.length - 1] ?? '';
+    if (last === '-') (node as unknown[]).push(value);
+    else (node as Record<string | number, unknown>)[last] = value;
+    return objects;
+  }
+  const W = 'aeo-atlas-export-worker';
+  const POD = ['spec', 'template', 'spec', 'containers', 0];
+  it.each([
+    [
+      'a Service selecting no pod',
+      'Service',
+      `${W}-metrics`,
+      ['spec', 'selector', 'app.kubernetes.io/component'],
+      'x',
+      `Service/${W}-metrics: selects no pod`,
+    ],
+    [
+      'a PDB guarding no pod',
+      'PodDisruptionBudget',
+      W,
+      ['spec', 'selector', 'matchLabels', 'app.kubernetes.io/instance'],
+      'x',
+      `PodDisruptionBudget/${W}: selects no pod`,
+    ],
+    [
+      'a NetworkPolicy for no pod',
+      'NetworkPolicy',
+      `${W}-codec`,
+      ['spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/component'],
+      'x',
+      `NetworkPolicy/${W}-codec: selects no pod`,
+    ],
+    [
+      'a Deployment selecting other pods',
+      'Deployment',
+      W,
+      ['spec', 'selector', 'matchLabels', 'app.kubernetes.io/component'],
+      'x',
+      `Deployment/${W}: selector does not match`,
+    ],
+    [
+      'a Service to an undeclared port',
+      'Service',
+      `${W}-codec`,
+      ['spec', 'ports', 0, 'targetPort'],
+      'https',
+      'targetPort https is no port of its pods',
+    ],
+    [
+      'a scrape annotation off the metrics port',
+      'Deployment',
+      W,
+      ['spec', 'template', 'metadata', 'annotations', 'prometheus.io/port'],
+      '9465',
+      'prometheus.io/port is not the metrics port',
+    ],
+    [
+      'a credential in the environment',
+      'Deployment',
+      W,
+      [...POD, 'env', '-'],
+      { name: 'AUTH', value: `Bearer ${'a'.repeat(20)}` },
+      'env AUTH holds a credential',
+    ],
+    [
+      'a Secret as the environment',
+      'Deployment',
+      `${W}-codec`,
+      [...POD, 'envFrom'],
+      [{ secretRef: { name: 's' } }],
+      'envFrom a Secret',
+    ],
+  ] as const)('flags %s', (_name, kind, name, path, value, problem) => {
+    expect(check(objectEdit(kind, name, [...path], value)).join('\n')).toContain(problem);
+  });
+
+  it('flags a Secret among the rendered objects', () => {
+    const objects = objectsOf(render());
+    expect(secretProblems(objects)).toEqual([]);
+    objects.push({ kind: 'Secret', metadata: { name: 'x' } });
+    expect(secretProblems(objects)).toContain('the chart renders a Secret: secrets are never values');
   });
 
   it('flags a secret in a ConfigMap', () => {

@@ -176,3 +176,86 @@ export function quantity(value: unknown): number {
   const scale = { m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[match[2] ?? ''] ?? 1;
   return Number(match[1]) * scale;
 }
+
+const labelsMatch = (selector: unknown, labels: unknown) =>
+  Object.entries(asRec(selector)).every(([k, v]) => asRec(labels)[k] === v);
+
+/**
+ * Selectors that select something: a Deployment's own pods, and every Service, PodDisruptionBudget and
+ * NetworkPolicy some Deployment's pods (a mismatch is valid YAML, and silently guards or routes to nothing).
+ */
+export function selectorProblems(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const podLabels = workloads(objects).map((w) => asRec(asRec(asRec(w.object.spec).template).metadata).labels);
+  for (const w of workloads(objects)) {
+    const own = asRec(asRec(asRec(w.object.spec).template).metadata).labels;
+    if (!labelsMatch(asRec(asRec(w.object.spec).selector).matchLabels, own)) {
+      problems.push(`${where(w)}: selector does not match its pod template's labels`);
+    }
+  }
+  for (const o of objects) {
+    const spec = asRec(o.spec);
+    const selector =
+      o.kind === 'Service'
+        ? spec.selector
+        : o.kind === 'PodDisruptionBudget'
+          ? asRec(spec.selector).matchLabels
+          : o.kind === 'NetworkPolicy'
+            ? asRec(spec.podSelector).matchLabels
+            : undefined;
+    if (selector === undefined) continue;
+    if (!podLabels.some((labels) => labelsMatch(selector, labels))) {
+      problems.push(`${o.kind}/${o.metadata.name}: selects no pod of the chart`);
+    }
+  }
+  return problems;
+}
+
+/** `host:port` → port. */
+const portOf = (address: unknown) => Number(/:(\d+)$/.exec(typeof address === 'string' ? address : '')?.[1]);
+
+/**
+ * The worker's ports agree: probes and the Service use named ports the container declares, and the bind addresses
+ * and the scrape annotation give the same numbers.
+ */
+export function portProblems(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const w of workloads(objects)) {
+    for (const c of asList(w.pod.containers)) {
+      const at = where(w, c);
+      const ports = new Map(asList(c.ports).map((p) => [String(p.name), Number(p.containerPort)]));
+      for (const probe of ['readinessProbe', 'livenessProbe'] as const) {
+        const p = asRec(c[probe]);
+        const port = asRec(p.httpGet).port ?? asRec(p.tcpSocket).port;
+        if (typeof port === 'string' && !ports.has(port)) problems.push(`${at}: ${probe} uses undeclared port ${port}`);
+      }
+      if (c.name !== 'worker') continue;
+      const env = new Map(asList(c.env).map((e) => [String(e.name), e.value]));
+      if (portOf(env.get('WORKER_HEALTH_ADDRESS')) !== ports.get('health')) {
+        problems.push(`${at}: WORKER_HEALTH_ADDRESS is not the health port`);
+      }
+      if (portOf(env.get('WORKER_METRICS_ADDRESS')) !== ports.get('metrics')) {
+        problems.push(`${at}: WORKER_METRICS_ADDRESS is not the metrics port`);
+      }
+      const annotations = asRec(asRec(asRec(w.object.spec).template).metadata).annotations;
+      const scrapePort = asRec(annotations)['prometheus.io/port'];
+      if (scrapePort !== undefined && Number(scrapePort) !== ports.get('metrics')) {
+        problems.push(`${at}: prometheus.io/port is not the metrics port`);
+      }
+    }
+  }
+  for (const o of objects.filter((x) => x.kind === 'Service')) {
+    const pods = workloads(objects).filter((w) =>
+      labelsMatch(asRec(o.spec).selector, asRec(asRec(asRec(w.object.spec).template).metadata).labels)
+    );
+    const names = new Set(
+      pods.flatMap((w) => asList(w.pod.containers).flatMap((c) => asList(c.ports))).map((p) => p.name)
+    );
+    for (const p of asList(asRec(o.spec).ports)) {
+      if (typeof p.targetPort === 'string' && !names.has(p.targetPort)) {
+        problems.push(`Service/${o.metadata.name}: targetPort ${p.targetPort} is no port of its pods`);
+      }
+    }
+  }
+  return problems;
+}
