@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { parseCodecServerConfig } from '../../src/codec/codec-server-config';
+import { parsePayloadEncryption, parseWorkerConfig } from '../../src/config';
 import { readSecretFile } from '../../src/config/secret-files';
 import { goTool } from '../helpers/go-tools';
 import {
@@ -419,6 +421,97 @@ describe('Helm chart values', () => {
   });
 });
 
+describe('Helm chart: the worker and codec server accept what it renders', () => {
+  const CONTENT: Record<string, string> = {
+    'keys.json': `k1:${Buffer.alloc(32, 7).toString('base64')}\n`,
+    'tls.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+  };
+
+  /**
+   * Each Deployment's Secret volumes laid out as the kubelet does under an fsGroup (0440), copied by the chart's own
+   * copier (once), and each container's environment with the copies' directory moved under `dir`: what the
+   * process would read in the pod.
+   */
+  function podEnvironments(objects: K8sObject[], dir: string): Map<string, NodeJS.ProcessEnv> {
+    const from = join(dir, 'volumes');
+    const to = join(dir, 'secrets');
+    mkdirSync(to, { recursive: true });
+    const envs = new Map<string, NodeJS.ProcessEnv>();
+    for (const w of workloads(objects)) {
+      for (const volume of (w.pod.volumes ?? []) as { name: string; secret?: { items: { path: string }[] } }[]) {
+        if (!volume.secret) continue;
+        const volumeDir = join(from, volume.name.replace(/^secret-/, ''));
+        mkdirSync(volumeDir, { recursive: true });
+        for (const { path } of volume.secret.items) {
+          writeFileSync(join(volumeDir, path), CONTENT[path] ?? `value-of-${path}-0123456789\n`, { mode: 0o440 });
+        }
+      }
+      // The image holds the real bundle; here an empty file stands in for it.
+      const bundle = join(dir, 'workflow-bundle.js');
+      writeFileSync(bundle, '');
+      const main = asContainerEnv(w.containers.at(-1)).map((e) => [
+        e.name,
+        e.value?.replace('/var/run/atlas-export/secrets', to).replace('/app/dist/workflow-bundle.js', bundle),
+      ]);
+      envs.set(w.object.metadata.name, Object.fromEntries(main) as NodeJS.ProcessEnv);
+    }
+    const script = join(dir, 'sync.js');
+    writeFileSync(script, configMapScript(objects));
+    const r = spawnSync(process.execPath, [script], {
+      env: { SYNC_FROM: from, SYNC_TO: to, SYNC_ONCE: 'true' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return envs;
+  }
+
+  it('with every option on: API key and mTLS, API-key Atlas credentials, keys, allow-list; the codec server', () => {
+    const envs = podEnvironments(objectsOf(render('-f', ALL_OPTIONAL)), join(scratch, 'contract-all'));
+    const env = envs.get('aeo-atlas-export-worker') ?? {};
+    const config = parseWorkerConfig(env);
+    expect(config.temporal).toMatchObject({ address: 'my-ns.a1b2c.tmprl.cloud:7233', namespace: 'my-ns.a1b2c' });
+    expect(config.temporal.transport).toBe('api-key');
+    expect(config.atlas.credentials).toMatchObject({
+      mode: 'api-key',
+      publicKey: 'abcdefgh',
+      privateKey: 'value-of-private-key-0123456789',
+    });
+    expect(config.allowedTargets).toBeDefined();
+    expect(parsePayloadEncryption(env)?.requireEncrypted).toBe(true);
+    const codec = parseCodecServerConfig(envs.get('aeo-atlas-export-worker-codec') ?? {});
+    expect(codec.host).toBe('0.0.0.0');
+    expect(codec.token).toBe('value-of-token-0123456789');
+    expect(codec.allowedHosts).toEqual(
+      expect.arrayContaining(['aeo-atlas-export-worker-codec.exports.svc', 'codec.example.com'])
+    );
+  });
+
+  it('fails when the rendering is broken: a misnamed variable, or the raw 0440 Secret file', () => {
+    const envs = podEnvironments(objectsOf(render('-f', ALL_OPTIONAL)), join(scratch, 'contract-broken'));
+    const { ATLAS_PRIVATE_KEY_FILE: keyFile, ...env } = envs.get('aeo-atlas-export-worker') ?? {};
+    expect(() => parseWorkerConfig({ ...env, ATLAS_PRIVATE_KEYFILE: keyFile })).toThrow(/ATLAS_PRIVATE_KEY/);
+    const raw = keyFile?.replace('/secrets/', '/volumes/');
+    expect(() => parseWorkerConfig({ ...env, ATLAS_PRIVATE_KEY_FILE: raw })).toThrow(/mode 0440/);
+  });
+
+  it('with the defaults: refused until a Temporal transport and the client ID are chosen, as the notes warn', () => {
+    const defaults = podEnvironments(objectsOf(render()), join(scratch, 'contract-default'));
+    expect(() => parseWorkerConfig(defaults.get('aeo-atlas-export-worker') ?? {})).toThrow(/TEMPORAL_ALLOW_PLAINTEXT/);
+    const chosen = podEnvironments(
+      objectsOf(render('--set', 'temporal.allowPlaintext=true', '--set', 'atlas.clientId=mdb_sa_id_1')),
+      join(scratch, 'contract-chosen')
+    );
+    const config = parseWorkerConfig(chosen.get('aeo-atlas-export-worker') ?? {});
+    expect(config.temporal.transport).toBe('plaintext');
+    expect(config.atlas.credentials).toMatchObject({
+      mode: 'service-account',
+      clientId: 'mdb_sa_id_1',
+      clientSecret: 'value-of-client-secret-0123456789',
+    });
+  });
+});
+
 describe('Helm chart: the secret-files copier', () => {
   /**
    * A Secret volume as the kubelet lays it out (`<key>` -> `..data/<key>`, `..data` -> a timestamped directory),
@@ -449,14 +542,7 @@ describe('Helm chart: the secret-files copier', () => {
     return { from, to };
   }
 
-  const script = () => {
-    const configMap = objectsOf(render()).find((o) => o.kind === 'ConfigMap') as K8sObject & {
-      data: Record<string, string>;
-    };
-    const text = configMap.data['sync-secret-files.js'];
-    if (!text) throw new Error('the ConfigMap has no sync-secret-files.js');
-    return text;
-  };
+  const script = () => configMapScript(objectsOf(render()));
 
   it('gives the worker an owner-only copy it accepts, and follows a rotated Secret', async () => {
     const { from, to } = await copierRun(script(), 'good');
@@ -479,6 +565,18 @@ describe('Helm chart: the secret-files copier', () => {
     );
   });
 });
+
+/** The copier's script, as the rendered ConfigMap holds it. */
+function configMapScript(objects: K8sObject[]): string {
+  const data = objects.find((o) => o.kind === 'ConfigMap')?.data as Record<string, string> | undefined;
+  const text = data?.['sync-secret-files.js'];
+  if (!text) throw new Error('no ConfigMap with sync-secret-files.js');
+  return text;
+}
+
+function asContainerEnv(container: Record<string, unknown> | undefined): { name: string; value?: string }[] {
+  return (container?.env ?? []) as { name: string; value?: string }[];
+}
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
