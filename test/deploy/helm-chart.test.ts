@@ -456,7 +456,7 @@ describe('Helm chart: the worker and codec server accept what it renders', () =>
       ]);
       envs.set(w.object.metadata.name, Object.fromEntries(main) as NodeJS.ProcessEnv);
     }
-    const script = join(dir, 'sync.js');
+    const script = join(dir, 'sync.mjs');
     writeFileSync(script, configMapScript(objects));
     const r = spawnSync(process.execPath, [script], {
       env: { SYNC_FROM: from, SYNC_TO: to, SYNC_ONCE: 'true' },
@@ -533,7 +533,7 @@ describe('Helm chart: the secret-files copier', () => {
     mkdirSync(join(from, 'temporal-api-key'), { recursive: true });
     mkdirSync(to, { recursive: true });
     secretVolume(join(from, 'temporal-api-key'), 1, 'key-one-0123456789');
-    const path = join(scratch, name, 'sync.js');
+    const path = join(scratch, name, 'sync.mjs');
     writeFileSync(path, script);
     const env = { PATH: process.env.PATH, SYNC_FROM: from, SYNC_TO: to, SYNC_INTERVAL_MS: '100' };
     const child = spawn(process.execPath, [path], { env, stdio: 'ignore' });
@@ -569,8 +569,8 @@ describe('Helm chart: the secret-files copier', () => {
 /** The copier's script, as the rendered ConfigMap holds it. */
 function configMapScript(objects: K8sObject[]): string {
   const data = objects.find((o) => o.kind === 'ConfigMap')?.data as Record<string, string> | undefined;
-  const text = data?.['sync-secret-files.js'];
-  if (!text) throw new Error('no ConfigMap with sync-secret-files.js');
+  const text = data?.['sync-secret-files.mjs'];
+  if (!text) throw new Error('no ConfigMap with sync-secret-files.mjs');
   return text;
 }
 

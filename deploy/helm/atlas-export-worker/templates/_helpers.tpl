@@ -122,7 +122,7 @@ volumes. Called with dict "root" $ "secrets" (list of {name, secret, keys}).
   # A native sidecar: started, and its startup probe passed (first copy done), before the main container starts;
   # then it keeps the copies current until the pod ends.
   restartPolicy: Always
-  command: ["node", "/opt/atlas-export/sync-secret-files.js"]
+  command: ["node", "/opt/atlas-export/sync-secret-files.mjs"]
   env:
     - name: SYNC_FROM
       value: {{ include "aew.secretVolumesDir" $root }}

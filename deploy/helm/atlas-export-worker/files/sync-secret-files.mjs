@@ -2,9 +2,9 @@
 // has an fsGroup) to SYNC_TO/<volume>/<key> as a 0400 file of this user, which the worker's owner-only check
 // accepts; then again every SYNC_INTERVAL_MS whenever the content changed (write + rename, so a reader never sees
 // half a file). Runs in the project image with plain Node; never prints a file's content.
-'use strict';
-const fs = require('node:fs');
-const path = require('node:path');
+import fs from 'node:fs';
+import path from 'node:path';
+
 const from = process.env.SYNC_FROM;
 const to = process.env.SYNC_TO;
 const interval = Number(process.env.SYNC_INTERVAL_MS || '10000');
@@ -20,7 +20,9 @@ function syncOnce() {
       let same = false;
       try {
         same = fs.readFileSync(file).equals(data);
-      } catch {}
+      } catch {
+        // No copy yet.
+      }
       if (same) continue;
       const partial = path.join(target, '.' + key + '.partial');
       fs.rmSync(partial, { force: true });
