@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds the operators' tools the tests run (promtool for the alert rules, helm for the chart) from the Go module proxy into
-# .tools/go-bin, at the versions pinned below. Go's module and build caches live outside the clone
+# Builds the operators' tools the tests run (promtool for the alert rules; helm and k8s-decode for the Helm chart)
+# from the Go module proxy into .tools/go-bin, at the versions pinned below. Go's module and build caches live outside the clone
 # (`go env GOMODCACHE GOCACHE`), so a rerun, or a fresh clone on a machine that built them once, only links:
 # seconds, not the first build's minutes. A tool already on PATH at the pinned version is not rebuilt here
-# either: `PROMTOOL_PATH` names one to use instead (test/helpers/go-tools.ts resolves it).
+# either: `PROMTOOL_PATH`, `HELM_PATH` or `K8S_DECODE_PATH` names one to use instead (test/helpers/go-tools.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # name, package, version (the Prometheus module's v0.316.0 is Prometheus 3.16).
