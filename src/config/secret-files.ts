@@ -43,7 +43,7 @@ export function checkOwnerOnlyAt(source: string, path: string): void {
   if ((mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8).padStart(4, '0');
     throw new ConfigError(
-      `${where}: ${path} is open to group or others (mode ${octal}); make it the owner's alone (chmod 600, or defaultMode: 0400 for a Kubernetes secret)`
+      `${where}: ${path} is open to group or others (mode ${octal}); make it the owner's alone (chmod 600; a Kubernetes Secret volume is group-readable under an fsGroup: see docs/kubernetes.md, "Credentials")`
     );
   }
 }
