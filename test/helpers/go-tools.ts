@@ -10,10 +10,14 @@ const GO_TOOLS = {
   prometheus: 'PROMETHEUS_PATH',
   helm: 'HELM_PATH',
   'k8s-decode': 'K8S_DECODE_PATH',
+  'docker-compose': 'DOCKER_COMPOSE_PATH',
 } as const;
 
 /** This repository's own Go programs (scripts/ensure-go-tools.sh's `local_tools`), by their module directory. */
-const LOCAL_MODULES: Partial<Record<keyof typeof GO_TOOLS, string>> = { 'k8s-decode': 'test/k8s-decode' };
+const LOCAL_MODULES: Partial<Record<keyof typeof GO_TOOLS, string>> = {
+  'k8s-decode': 'test/k8s-decode',
+  'docker-compose': 'test/compose-cli',
+};
 
 /** The version scripts/ensure-go-tools.sh pins for `name`: the script is the one place versions are written. */
 function pinnedVersion(name: string): string {
@@ -28,15 +32,15 @@ function sourceHash(module: string): string {
   const dir = join(REPO_ROOT, module);
   const goFiles = readdirSync(dir)
     .filter((f) => f.endsWith('.go'))
-    .sort();
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const hash = createHash('sha256');
   for (const file of ['go.mod', 'go.sum', ...goFiles]) hash.update(readFileSync(join(dir, file)));
   return hash.digest('hex').slice(0, 12);
 }
 
 /**
- * The path of a Go-built tool: the environment override (`PROMTOOL_PATH`, `HELM_PATH`, `K8S_DECODE_PATH`), else the project-local build of
- * scripts/ensure-go-tools.sh. Throws, saying how to get it, when neither exists: the tests that need it fail
+ * The path of a Go-built tool: the environment override (the variable GO_TOOLS names), else the project-local
+ * build of scripts/ensure-go-tools.sh. Throws, saying how to get it, when neither exists: the tests that need it fail
  * rather than skip, since `npm test` builds it first.
  */
 export function goTool(name: keyof typeof GO_TOOLS): string {
