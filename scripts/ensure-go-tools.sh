@@ -31,7 +31,7 @@ for entry in "${tools[@]}"; do
   echo "Go tools: building $name $version from the Go module proxy (first time only; minutes)..." >&2
   started=$(date +%s)
   GOBIN="$PWD/$dir.partial" go install "$package@$version" >&2
-  mv "$dir.partial" "$dir"
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
   echo "Go tools: $name ready in $(($(date +%s) - started)) s" >&2
 done
 for entry in "${local_tools[@]}"; do

@@ -40,7 +40,9 @@ export function watchSecretFile(options: {
   intervalMs?: number;
 }): SecretFileWatch {
   const { variable, path } = options;
-  let version = versionOf(path);
+  // Unknown at first, so the first check reads the file: a rotation that landed between the config's read and this
+  // watch is applied then, not missed until the next one.
+  let version = '';
   let current = options.current;
   let checking: Promise<void> | undefined;
   const checkOnce = async (): Promise<void> => {

@@ -52,6 +52,18 @@ function watch(path: string, onChange: (value: string) => void | Promise<void> =
 }
 
 describe('watchSecretFile', () => {
+  it('applies a rotation that landed between the config read and the start of the watch', async () => {
+    const secret = kubernetesSecret();
+    secret.version('v2', NEW);
+    secret.publish('v2');
+    // The config read OLD; the file already holds NEW when the watch starts.
+    const { w, changes, problems } = watch(secret.path);
+    await w.check();
+    expect(changes).toEqual([NEW]);
+    expect(problems).toEqual([]);
+    w.close();
+  });
+
   it('sees a Kubernetes symlink swap and hands over the new value once', async () => {
     const secret = kubernetesSecret();
     const { w, changes, problems } = watch(secret.path);
