@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { goTool } from '../helpers/go-tools';
-import { REPO_ROOT } from './deploy-checks';
+import { COMPOSE_SERVICES, REPO_ROOT } from './deploy-checks';
 
 /**
  * docker-compose.yml through Docker Compose's own loader (`docker-compose config`, v5.6.0 built from the Go module
@@ -35,17 +35,7 @@ describe('docker-compose.yml, as Docker Compose loads it', () => {
     const project = JSON.parse(r.stdout) as {
       services: Record<string, { network_mode?: string; healthcheck?: { test?: string[] } }>;
     };
-    expect(Object.keys(project.services).sort()).toEqual(
-      [
-        'atlas-simulator',
-        'postgresql',
-        'temporal',
-        'temporal-create-namespace',
-        'temporal-schema-setup',
-        'temporal-ui',
-        'worker',
-      ].sort()
-    );
+    expect(Object.keys(project.services).sort()).toEqual([...COMPOSE_SERVICES].sort());
     expect(project.services['atlas-simulator']?.network_mode).toBe('service:worker');
     expect(project.services.worker?.healthcheck?.test?.join(' ')).toContain('/readyz');
   });

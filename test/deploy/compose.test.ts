@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  COMPOSE_SERVICES,
   commandProblems,
   composeEnvProblems,
   dockerfileProblems,
@@ -18,6 +19,7 @@ import {
   schemaProblems,
   servicesOf,
   validateCompose,
+  withEditedServices,
   workerEnvProblems,
 } from './deploy-checks';
 
@@ -27,11 +29,7 @@ const parsed = parseCompose(files.composeText);
 type Rec = Record<string, unknown>;
 
 /** A deep copy of docker-compose.yml with `edit` applied to its services. */
-function brokenDoc(edit: (services: Record<string, Rec>) => void): unknown {
-  const doc = structuredClone(parsed.doc) as { services: Record<string, Rec> };
-  edit(doc.services);
-  return doc;
-}
+const brokenDoc = (edit: (services: Record<string, Rec>) => void) => withEditedServices(parsed.doc, edit);
 
 const service = (services: Record<string, Rec>, name: string): Rec => {
   const s = services[name];
@@ -50,15 +48,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('declares the expected stack', () => {
-    expect(Object.keys(servicesOf(parsed.doc)).sort()).toEqual([
-      'atlas-simulator',
-      'postgresql',
-      'temporal',
-      'temporal-create-namespace',
-      'temporal-schema-setup',
-      'temporal-ui',
-      'worker',
-    ]);
+    expect(Object.keys(servicesOf(parsed.doc)).sort()).toEqual([...COMPOSE_SERVICES].sort());
     expect([...jobServices(parsed.doc)].sort()).toEqual(['temporal-create-namespace', 'temporal-schema-setup']);
   });
 

@@ -51,6 +51,27 @@ export function readDeployFiles(root: string = REPO_ROOT): DeployFiles {
   };
 }
 
+/** The services docker-compose.yml declares, across every profile. */
+export const COMPOSE_SERVICES: readonly string[] = [
+  'atlas-simulator',
+  'postgresql',
+  'temporal',
+  'temporal-create-namespace',
+  'temporal-schema-setup',
+  'temporal-ui',
+  'worker',
+];
+
+/** A deep copy of a compose document with `edit` applied to its services: the broken input of a check's test. */
+export function withEditedServices(
+  doc: unknown,
+  edit: (services: Record<string, Record<string, unknown>>) => void
+): unknown {
+  const copy = structuredClone(doc) as { services: Record<string, Record<string, unknown>> };
+  edit(copy.services);
+  return copy;
+}
+
 /** Parses YAML strictly (duplicate keys are errors); YAML errors and warnings are problems. */
 export function parseCompose(text: string): { doc: unknown; problems: string[] } {
   const parsed = parseDocument(text, { uniqueKeys: true, prettyErrors: false });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCompose, readDeployFiles, REPO_ROOT, servicesOf } from './deploy-checks';
+import { parseCompose, readDeployFiles, REPO_ROOT, servicesOf, withEditedServices } from './deploy-checks';
 import {
   builtServiceProblems,
   installScriptProblems,
@@ -14,11 +14,7 @@ const files = readDeployFiles();
 const parsed = parseCompose(files.composeText);
 type Rec = Record<string, unknown>;
 
-function brokenDoc(edit: (services: Record<string, Rec>) => void): unknown {
-  const doc = structuredClone(parsed.doc) as { services: Record<string, Rec> };
-  edit(doc.services);
-  return doc;
-}
+const brokenDoc = (edit: (services: Record<string, Rec>) => void) => withEditedServices(parsed.doc, edit);
 const svc = (services: Record<string, Rec>, name: string): Rec => services[name] ?? {};
 
 const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
