@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/dev-server';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { ExportHarness } from '../helpers/export-harness';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
 import { spawnWorker, workerEnv, type WorkerProcess } from '../helpers/worker-process';
 
@@ -45,12 +47,22 @@ async function probeUntil(url: string, holds: (p: Probe) => boolean, timeoutMs =
   }
 }
 
-async function startWorker(temporalAddress: string) {
+async function until(holds: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await holds())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startWorker(temporalAddress: string, taskQueue = uniqueId('probes-tq')) {
   const healthPort = await freePort();
   const worker = spawnWorker(
-    workerEnv(temporalAddress, atlas.sim.url, uniqueId('probes-tq'), {
+    workerEnv(temporalAddress, atlas.sim.url, taskQueue, {
       WORKER_HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
       WORKER_STARTUP_RETRY_TIMEOUT: '10m',
+      // Within the test inputs' polling.attemptTimeout (10 s), which a worker checks before calling Atlas.
+      ATLAS_REQUEST_TIMEOUT: '8s',
     })
   );
   workers.push(worker);
@@ -73,12 +85,29 @@ describe('worker probes', () => {
   }, 60_000);
 
   it('turn ready once the server sees the worker poll, and not ready while it drains', async () => {
-    const w = await startWorker(temporal.address);
+    const taskQueue = uniqueId('probes-tq');
+    const w = await startWorker(temporal.address, taskQueue);
     const ready = await probeUntil(w.readyz, (p) => p.status === 200);
     expect(ready.body).toMatchObject({ ready: true, reason: expect.stringContaining('polling') as unknown });
+
+    // An Atlas call in flight keeps the worker draining after SIGTERM (it lets in-flight activities finish), so
+    // the drain lasts long enough to be seen rather than racing the signal.
+    const h = new ExportHarness(temporal, atlas, taskQueue);
+    atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'delay', delayMs: 6_000, times: 1 });
+    const handle = await h.start(h.input({ snapshotId: h.freshSnapshot() }));
+    // The delayed POST has reached the simulator: the activity is in flight on this worker.
+    await until(() => Promise.resolve(atlas.sim.requests.some((r) => r.operation === 'createExportJob')));
     w.worker.child.kill('SIGTERM');
-    // Between SIGTERM and exit the worker drains: /readyz says so (or the server is already gone), /livez stays up.
-    const draining = await probe(w.readyz);
-    if (draining) expect(draining).toMatchObject({ status: 503, body: { ready: false } });
-  }, 60_000);
+    const draining = await probeUntil(w.readyz, (p) => p.status !== 200, 5_000);
+    expect(draining).toMatchObject({ status: 503, body: { ready: false } });
+    expect(draining.body.reason).toMatch(/^worker (stopping|draining)/);
+    expect((await probe(w.livez))?.status).toBe(200);
+    expect(w.worker.child.exitCode).toBeNull();
+    // The drained activity finished and the worker exited cleanly; the export completes on a worker started afterwards.
+    const [code] = (await once(w.worker.child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const next = await startWorker(temporal.address, taskQueue);
+    await probeUntil(next.readyz, (p) => p.status === 200);
+    expect(await handle.result()).toMatchObject({ state: 'Successful' });
+  }, 90_000);
 });
