@@ -1,4 +1,5 @@
-import { NativeConnection, type DefaultLogger } from '@temporalio/worker';
+import type { MetricMeter } from '@temporalio/common';
+import { NativeConnection, type DefaultLogger, type Worker } from '@temporalio/worker';
 import { AtlasClient } from './atlas';
 import { payloadDataConverter } from './codec';
 import {
@@ -11,6 +12,7 @@ import {
   workerPolicy,
 } from './config';
 import { createLogger, secretRedactor } from './observability/json-logger';
+import { followExportsInFlight } from './observability/exports-in-flight';
 import { startHealthServer } from './observability/health-server';
 import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
 import { connectionOptions, rotateApiKeyFromFile } from './temporal/connection';
@@ -148,14 +150,40 @@ async function main(): Promise<number> {
       probes: health ? `${health.url}/readyz` : 'off',
     });
     readiness.notReady('starting: worker created, not polling yet');
-    const stopChecks = followPolling(readiness, { connection, worker, namespace, taskQueue });
-    await worker.run().finally(stopChecks);
+    await worker
+      .run()
+      .finally(followWorker({ config, connection, worker, readiness, meter: runtime.metricMeter, logger }));
     return 0;
   } finally {
     await connection.close();
     await atlas.close();
     await health?.close();
   }
+}
+
+/**
+ * Starts what follows the running worker: the readiness check and, when metrics are served, the exports-in-flight
+ * counts; returns the function that stops both.
+ */
+function followWorker(options: {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  worker: Worker;
+  readiness: WorkerReadiness;
+  meter: MetricMeter;
+  logger: DefaultLogger;
+}): () => void {
+  const { config, connection, worker, readiness, meter, logger } = options;
+  const { namespace, taskQueue } = config.temporal;
+  const stopChecks = followPolling(readiness, { connection, worker, namespace, taskQueue });
+  const intervalMs = config.metricsAddress ? config.inFlightMetricsIntervalMs : undefined;
+  const stopCounts = intervalMs
+    ? followExportsInFlight({ connection, meter, namespace, taskQueue, intervalMs, logger })
+    : undefined;
+  return () => {
+    stopChecks();
+    stopCounts?.();
+  };
 }
 
 /** Refusing to start without an allow-list would stop every existing deployment at upgrade: warn at each start. */

@@ -144,6 +144,18 @@ export const WORKER_SETTINGS = {
       'Probe endpoints bind address, or `off` (unset: off): `/readyz` is 200 only while the server sees this worker poll its task queue, `/livez` while the process answers (draining too)',
     view: (address) => address ?? 'off',
   }),
+  inFlightMetricsIntervalMs: setting({
+    variable: 'WORKER_IN_FLIGHT_METRICS_INTERVAL',
+    schema: z.union([
+      z.literal('off').transform(() => undefined),
+      durationSchema.pipe(z.number().min(5_000, 'must be at least 5s').max(3_600_000, 'must be at most 1h')),
+    ]),
+    default: 60_000,
+    docDefault: '60s',
+    description:
+      'How often the worker counts its running exports by state in visibility (five count calls) for `atlas_exports_in_flight` and `atlas_exports_stalled_in_flight`, or `off`',
+    view: (ms) => (ms === undefined ? 'off' : `${ms} ms`),
+  }),
   searchAttributes: setting({
     variable: 'WORKER_REGISTER_SEARCH_ATTRIBUTES',
     schema: z

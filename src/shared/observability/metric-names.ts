@@ -32,6 +32,18 @@ export const ATLAS_REQUEST_METRICS = {
   },
 } as const;
 
+/** Gauges a worker sets from Temporal's visibility store (src/observability/exports-in-flight.ts). */
+export const IN_FLIGHT_METRICS = {
+  inFlight: {
+    name: 'atlas_exports_in_flight',
+    help: 'Running export workflows on this task queue by AtlasExportState (Creating, Queued, InProgress, Other), as counted in visibility',
+  },
+  stalled: {
+    name: 'atlas_exports_stalled_in_flight',
+    help: 'Running export workflows on this task queue whose stall alarm is raised (AtlasExportStalled), as counted in visibility',
+  },
+} as const;
+
 /** Bucket boundaries that fit each histogram (the SDK's defaults are for millisecond latencies). */
 export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
   [EXPORT_METRICS.polls.name]: [1, 2, 5, 10, 15, 20, 30, 40, 60, 100, 200, 500, 1000],
