@@ -31,6 +31,7 @@ import { SeededRandom } from '../src/simulator/random';
 import type { RequestLogEntry } from '../src/simulator/types';
 import { exportSnapshot } from '../src/workflows';
 import { fetchRunChain, historyCost, percentile } from './lib/metrics';
+import { writeCharts } from './lib/charts';
 import { writeResultFile } from './lib/results-file';
 import { BENCH_POLICY, startBenchTemporal, type Cleanup } from './lib/temporal-env';
 
@@ -427,6 +428,7 @@ async function main(): Promise<number> {
       table,
     });
     say(`wrote ${relative(ROOT, file)}`);
+    if (!opts.quick) for (const chart of await writeCharts('cadence-cost')) say(`wrote ${relative(ROOT, chart)}`);
   } catch (err) {
     exitCode = 1;
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);

@@ -43,6 +43,7 @@ import {
   type ProcReading,
 } from './lib/proc-stats';
 import { percentile } from './lib/metrics';
+import { writeCharts } from './lib/charts';
 import { writeResultFile } from './lib/results-file';
 
 const ROOT = resolve(__dirname, '..');
@@ -695,6 +696,7 @@ async function main(): Promise<number> {
     const file = opts.quick ? QUICK_RESULT_FILE : RESULT_FILE;
     writeResult(file, resultKey(opts), result);
     say(`wrote ${relative(ROOT, file)}`);
+    if (!opts.quick) for (const chart of await writeCharts('scale')) say(`wrote ${relative(ROOT, chart)}`);
   } catch (err) {
     exitCode = 1;
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
