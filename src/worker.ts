@@ -14,7 +14,11 @@ import {
 import { createLogger, secretRedactor } from './observability/json-logger';
 import { followExportsInFlight } from './observability/exports-in-flight';
 import { startHealthServer } from './observability/health-server';
-import { installWorkerRuntime, recordAtlasRequestMetrics } from './observability/worker-runtime';
+import {
+  installWorkerRuntime,
+  precreateExportCounters,
+  recordAtlasRequestMetrics,
+} from './observability/worker-runtime';
 import { connectionOptions, rotateApiKeyFromFile } from './temporal/connection';
 import { applyAtlasRateLimit, AtlasRateLimitError } from './temporal/atlas-rate-limit';
 import { createExportWorker } from './temporal/create-worker';
@@ -56,6 +60,7 @@ async function main(): Promise<number> {
     maxResponseBytes: config.atlasMaxResponseBytes,
   });
   recordAtlasRequestMetrics(atlas, runtime);
+  precreateExportCounters(runtime, { namespace, taskQueue });
   const readiness = new WorkerReadiness();
   const health = config.healthAddress
     ? await startHealthServer(config.healthAddress, () => readiness.current())

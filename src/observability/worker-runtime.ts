@@ -1,6 +1,11 @@
 import { makeTelemetryFilterString, Runtime, type Logger } from '@temporalio/worker';
 import type { AtlasClient } from '../atlas';
-import { ATLAS_REQUEST_METRICS, HISTOGRAM_BUCKETS } from '../shared/observability/metric-names';
+import {
+  ATLAS_REQUEST_METRICS,
+  EXPORT_METRICS,
+  FAILED_OUTCOMES,
+  HISTOGRAM_BUCKETS,
+} from '../shared/observability/metric-names';
 
 export interface WorkerRuntimeOptions {
   logger: Logger;
@@ -67,4 +72,19 @@ export function recordAtlasRequestMetrics(atlas: AtlasClient, runtime: Runtime):
   atlas.onAuthFailure(({ operation, method, status }) =>
     authFailures.add(1, { operation, method, status: String(status) })
   );
+}
+
+/**
+ * Creates the export counters the workflows increment at 0 for this worker's task queue, with the labels the
+ * workflow meter gives them. Prometheus's `increase()` cannot see the first increment of a series that is born
+ * at 1: with every series present from the worker's start, the first failure after a deploy shows and alerts.
+ */
+export function precreateExportCounters(runtime: Runtime, labels: { namespace: string; taskQueue: string }): void {
+  const meter = runtime.metricMeter;
+  const tags = { ...labels, workflowType: 'exportSnapshot' };
+  for (const m of [EXPORT_METRICS.started, EXPORT_METRICS.succeeded, EXPORT_METRICS.stalled]) {
+    meter.createCounter(m.name, 'exports', m.help).add(0, tags);
+  }
+  const failed = meter.createCounter(EXPORT_METRICS.failed.name, 'exports', EXPORT_METRICS.failed.help);
+  for (const outcome of FAILED_OUTCOMES) failed.add(0, { ...tags, outcome });
 }

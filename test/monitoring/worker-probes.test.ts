@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/dev/dev-server';
+import { freePort, startDevServer } from '../../src/dev/dev-server';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
 import { ExportHarness } from '../helpers/export-harness';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
@@ -55,7 +55,11 @@ async function until(holds: () => Promise<boolean>, timeoutMs = 30_000): Promise
   }
 }
 
-async function startWorker(temporalAddress: string, taskQueue = uniqueId('probes-tq')) {
+async function startWorker(
+  temporalAddress: string,
+  taskQueue = uniqueId('probes-tq'),
+  extra: Record<string, string> = {}
+) {
   const healthPort = await freePort();
   const worker = spawnWorker(
     workerEnv(temporalAddress, atlas.sim.url, taskQueue, {
@@ -63,6 +67,7 @@ async function startWorker(temporalAddress: string, taskQueue = uniqueId('probes
       WORKER_STARTUP_RETRY_TIMEOUT: '10m',
       // Within the test inputs' polling.attemptTimeout (10 s), which a worker checks before calling Atlas.
       ATLAS_REQUEST_TIMEOUT: '8s',
+      ...extra,
     })
   );
   workers.push(worker);
@@ -110,4 +115,33 @@ describe('worker probes', () => {
     await probeUntil(next.readyz, (p) => p.status === 200);
     expect(await handle.result()).toMatchObject({ state: 'Successful' });
   }, 90_000);
+
+  it('stay ready on a task queue with four partitions (the default of a production server), steadily', async () => {
+    // The dev server has one partition per queue; a self-hosted or Cloud namespace has four, and a worker's polls
+    // land on any of them. The check reads the root partition, which records this worker's polls forwarded to it.
+    const partitioned = await startDevServer({
+      dynamicConfig: { 'matching.numTaskqueueReadPartitions': 4, 'matching.numTaskqueueWritePartitions': 4 },
+    });
+    try {
+      const w = await startWorker(partitioned.address, uniqueId('probes-partitioned-tq'), {
+        // The fewest pollers the worker allows, so the fewest polls reach the root partition.
+        WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: '2',
+        WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS: '1',
+      });
+      await probeUntil(w.readyz, (p) => p.status === 200);
+      // Past one server long-poll (about a minute), the time a poller stays on one partition; every answer ready.
+      const answers: Probe[] = [];
+      const until = Date.now() + 75_000;
+      while (Date.now() < until) {
+        const p = await probe(w.readyz);
+        if (p) answers.push(p);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      expect(answers.length).toBeGreaterThan(30);
+      expect(answers.filter((p) => p.status !== 200)).toEqual([]);
+      await w.worker.kill('SIGTERM');
+    } finally {
+      await partitioned.stop();
+    }
+  }, 150_000);
 });

@@ -19,6 +19,16 @@ export const EXPORT_METRICS = {
   },
 } as const;
 
+/** The `outcome` label values of `atlas_exports_failed`. */
+export const FAILED_OUTCOMES = [
+  'Failed',
+  'Cancelled',
+  'DeadlineExceeded',
+  'CreateFailed',
+  'InvalidInput',
+  'Detached',
+] as const;
+
 export const ATLAS_REQUEST_METRICS = {
   requests: { name: 'atlas_requests', help: 'Atlas Admin API requests by operation, method and HTTP status' },
   duration: { name: 'atlas_request_duration_seconds', help: 'Atlas Admin API request latency in seconds' },
