@@ -2,6 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { createAuthenticator, safeJson, type AtlasAuthenticator, type AtlasCredentials } from './auth';
 import { DEFAULT_ATLAS_MAX_RESPONSE_BYTES, readLimitedText } from './body';
+import { type ATLAS_OPERATIONS, type AtlasOperation } from './operations';
 import {
   AtlasApiError,
   AtlasError,
@@ -237,7 +238,7 @@ export class AtlasClient {
    * is skipped and reported as an `unreadable-item` anomaly, so one odd item never hides the others.
    */
   private async listAll<T extends z.ZodType>(
-    operation: string,
+    operation: AtlasOperation,
     path: string,
     reader: ItemReader<T>,
     opts?: CallOptions
@@ -285,9 +286,9 @@ export class AtlasClient {
     return more ? `${path}?itemsPerPage=${LIST_PAGE_SIZE}&pageNum=${pageNum + 1}` : undefined;
   }
 
-  private async call<T extends z.ZodType>(
-    operation: string,
-    method: 'GET' | 'POST',
+  private async call<T extends z.ZodType, O extends AtlasOperation>(
+    operation: O,
+    method: (typeof ATLAS_OPERATIONS)[O],
     pathAndQuery: string,
     reader: ItemReader<T>,
     opts?: CallOptions & { body?: unknown }
@@ -333,7 +334,7 @@ export class AtlasClient {
   }
 
   private async send(
-    operation: string,
+    operation: AtlasOperation,
     method: 'GET' | 'POST',
     uri: string,
     body: string | undefined,

@@ -1,5 +1,6 @@
 import { makeTelemetryFilterString, Runtime, type Logger } from '@temporalio/worker';
 import type { AtlasClient } from '../atlas';
+import { ATLAS_OPERATIONS } from '../atlas/operations';
 import {
   ATLAS_REQUEST_METRICS,
   EXPORT_METRICS,
@@ -38,7 +39,7 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
  * Counts every Atlas request by operation, method and HTTP status (`network-error` when none came back), and
  * records its latency, on the runtime's metric meter; counts odd but readable answers (a skipped list item,
  * contradicting counts) by operation and kind. The Atlas client stays free of Temporal: it only calls the
- * observers.
+ * observers. The series the alerts and the dashboard count (429s, refused credentials) exist at 0 from the start.
  */
 export function recordAtlasRequestMetrics(atlas: AtlasClient, runtime: Runtime): void {
   const meter = runtime.metricMeter;
@@ -72,6 +73,11 @@ export function recordAtlasRequestMetrics(atlas: AtlasClient, runtime: Runtime):
   atlas.onAuthFailure(({ operation, method, status }) =>
     authFailures.add(1, { operation, method, status: String(status) })
   );
+  // The series the alerts and the dashboard count, at 0 from the start, so increase() sees their first event.
+  for (const [operation, method] of Object.entries(ATLAS_OPERATIONS)) {
+    requests.add(0, { operation, method, status: '429' });
+    for (const status of ['401', '403']) authFailures.add(0, { operation, method, status });
+  }
 }
 
 /**

@@ -54,7 +54,9 @@ export function readDeployFiles(root: string = REPO_ROOT): DeployFiles {
 /** The services docker-compose.yml declares, across every profile. */
 export const COMPOSE_SERVICES: readonly string[] = [
   'atlas-simulator',
+  'grafana',
   'postgresql',
+  'prometheus',
   'temporal',
   'temporal-create-namespace',
   'temporal-schema-setup',

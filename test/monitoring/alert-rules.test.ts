@@ -75,4 +75,20 @@ describe('alert rules', () => {
       expect(headings.has(a.alert.toLowerCase()), `docs/alerts.md has no "## ${a.alert}"`).toBe(true);
     }
   });
+
+  it("and the compose stack's Prometheus config pass promtool check config, scraping the job the alerts select", () => {
+    const config = readFileSync(join(DIR, 'prometheus.yml'), 'utf8');
+    writeFileSync(join(scratch, 'prometheus.yml'), config);
+    writeFileSync(join(scratch, 'alerts.yml'), RULES);
+    const r = promtool('check', 'config', 'prometheus.yml');
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+    const jobs = (parse(config) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((c) => c.job_name);
+    const selected = [...RULES.matchAll(/job="([^"]+)"/g)].map((m) => m[1]);
+    expect(selected.length).toBeGreaterThan(0);
+    for (const job of selected) expect(jobs).toContain(job);
+    // A broken copy fails: an unknown field.
+    writeFileSync(join(scratch, 'prometheus.yml'), config.replace('scrape_interval:', 'scrape_intervall:'));
+    expect(promtool('check', 'config', 'prometheus.yml').status).not.toBe(0);
+  });
 });

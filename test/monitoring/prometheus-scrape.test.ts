@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePort } from '../../src/dev/dev-server';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
+import { DASHBOARD_FILE } from '../../scripts/grafana-dashboard';
 import { ExportHarness } from '../helpers/export-harness';
 import { startPrometheus, type PrometheusServer, type PromSeries } from '../helpers/prometheus-server';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
@@ -35,6 +36,8 @@ beforeAll(async () => {
     workerEnv(temporal.address, atlas.sim.url, taskQueue, {
       WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       ATLAS_REQUEST_TIMEOUT: '5s',
+      // The fewest seconds allowed, so the stuck export is counted while it is Queued and stalled.
+      WORKER_IN_FLIGHT_METRICS_INTERVAL: '5s',
     })
   );
   await worker.ready();
@@ -42,6 +45,10 @@ beforeAll(async () => {
     jobs: { 'atlas-export-worker': [`127.0.0.1:${metricsPort}`] },
     ruleFiles: [RULES_FILE],
   });
+  // Scraped before anything happens, as a worker is in production: every counter the alerts and the dashboard
+  // count is seen at 0 first, so increase() sees the scenarios' first events.
+  const atZero = 'atlas_exports_failed{outcome="Failed"} == 0 and on() atlas_auth_failures{status="403"} == 0';
+  if ((await queryUntil(atZero)).length === 0) throw new Error(`Prometheus never saw the worker's counters at 0`);
 }, 90_000);
 afterAll(async () => {
   await worker?.kill('SIGKILL');
@@ -59,6 +66,41 @@ async function queryUntil(expr: string, timeoutMs = 30_000): Promise<PromSeries[
   }
 }
 
+/** Every query of the dashboard the compose stack provisions: [panel title, legend, expression]. */
+const DASHBOARD = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as {
+  panels: { type: string; title: string; targets?: { expr: string; legendFormat: string }[] }[];
+};
+const DASHBOARD_QUERIES = DASHBOARD.panels.flatMap((p) =>
+  (p.targets ?? []).map((t) => [p.title, t.legendFormat, t.expr] as [string, string, string])
+);
+
+/**
+ * A dashboard query as Grafana would send it with every variable at "All" and a 1-minute rate window, taken
+ * over the whole test (a subquery): the highest value each series reached while the scenarios ran.
+ */
+function overScenarios(expr: string): string {
+  const concrete = expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$job', '.*')
+    .replaceAll('$namespace', '.*')
+    .replaceAll('$task_queue', '.*');
+  return `max_over_time((${concrete})[15m:2s])`;
+}
+
+/** Why a dashboard query fails its check, or undefined: it must parse and some series must have exceeded 0. */
+async function dashboardQueryProblem(expr: string): Promise<string | undefined> {
+  let series: PromSeries[];
+  try {
+    series = await prometheus.query(overScenarios(expr));
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  if (series.length === 0) return 'no data';
+  return series.some((x) => Number(x.value[1]) > 0)
+    ? undefined
+    : `every series stayed at 0 or NaN: ${JSON.stringify(series)}`;
+}
+
 const alert = (name: string) => {
   const found = ALERTS.find((a) => a.alert === name);
   if (!found) throw new Error(`no alert ${name} in ${RULES_FILE}`);
@@ -66,7 +108,7 @@ const alert = (name: string) => {
 };
 
 describe('a real Prometheus scraping a real worker', () => {
-  it('runs the scenarios: a success, a failure, refused credentials, 429s, a stall past its deadline, a broken workflow task', async () => {
+  it('runs the scenarios: a slow create, a success, a failure, refused credentials, 429s, a stall past its deadline, a broken workflow task', async () => {
     const h = new ExportHarness(temporal, atlas, taskQueue);
     const failedSnapshot = h.freshSnapshot();
     atlas.sim.setExportPlan(
@@ -79,6 +121,8 @@ describe('a real Prometheus scraping a real worker', () => {
       { snapshotId: stuckSnapshot }
     );
     const stuckPolling = { ...h.input().polling, stallAfter: '5s', timeout: '20s' };
+    // One slow create (3 s), so an activity holds a task slot across several scrapes.
+    atlas.sim.injectFaults({ operation: 'createExportJob', kind: 'delay', delayMs: 3_000, times: 1 });
     const outcomes = Promise.all([
       h.start(h.input({ snapshotId: h.freshSnapshot() })).then((w) => w.result()),
       h.start(h.input({ snapshotId: failedSnapshot })).then((w) =>
@@ -131,6 +175,40 @@ describe('a real Prometheus scraping a real worker', () => {
     },
     60_000
   );
+
+  it.each(DASHBOARD_QUERIES)(
+    'dashboard "%s" (%s): returns data with a value above 0 during the scenarios',
+    async (_title, legend, expr) => {
+      const problem = await dashboardQueryProblem(expr);
+      expect(problem, `${expr}: ${problem}`).toBeUndefined();
+    },
+    60_000
+  );
+
+  it.each([
+    ['Exports in flight by state', { state: 'Queued' }],
+    ['Stalls', {}],
+    ['Outcomes', { outcome: 'Failed' }],
+    ['Rate limits and refused credentials', { status: '403' }],
+    ['Rate limits and refused credentials', { operation: 'getExportJob' }],
+    ['Pollers and workflow task failures', { failure_reason: 'WorkflowError' }],
+  ])('dashboard "%s" shows its scenario: %j', async (title, labels) => {
+    const queries = DASHBOARD_QUERIES.filter(([t]) => t === title).map(([, , expr]) => expr);
+    const series = (await Promise.all(queries.map((q) => prometheus.query(overScenarios(q))))).flat();
+    const matching = series.filter((x) => Object.entries(labels).every(([k, v]) => x.metric[k] === v));
+    expect(
+      matching.some((x) => Number(x.value[1]) > 0),
+      JSON.stringify(series.map((x) => x.metric))
+    ).toBe(true);
+  });
+
+  it('a broken dashboard query is caught: a misspelt metric name returns no data', async () => {
+    const [, , expr] = DASHBOARD_QUERIES.find(([t]) => t === 'Outcomes')!;
+    expect(await dashboardQueryProblem(expr.replace('atlas_exports_started', 'atlas_export_started'))).toMatch(
+      /no data/
+    );
+    expect(await dashboardQueryProblem(`${expr} by`)).toMatch(/parse error/);
+  });
 
   it('AtlasExportWorkersNotPolling: quiet while the worker polls, returns data once it is gone', async () => {
     expect(await prometheus.query(alert('AtlasExportWorkersNotPolling').expr)).toEqual([]);
