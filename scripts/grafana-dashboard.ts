@@ -52,8 +52,18 @@ const EXPORTS = '{job=~"$job", namespace=~"$namespace", taskQueue=~"$task_queue"
 const SDK = '{job=~"$job", namespace=~"$namespace", task_queue=~"$task_queue"}';
 const REQUESTS = '{job=~"$job"}';
 const WFT_FAILED = `temporal_workflow_task_execution_failed${SDK}`;
+/** The smallest step of a panel that counts events per interval (`increase(…[$__interval])`). */
+export const MIN_COUNT_INTERVAL = '1m';
 /** Exports end minutes to hours apart: duration and poll quantiles over an hour, not over a scrape window. */
 const EXPORT_WINDOW = '1h';
+
+/**
+ * A visibility gauge summed over task queues: each worker of a queue reports the same count, so one value per
+ * (namespace, taskQueue) is kept (the largest), and only from workers whose last reading is under 5 minutes old:
+ * a worker whose visibility calls fail keeps its last values, which must not outvote the others.
+ */
+const inFlight = (metric: string, by?: string) =>
+  `sum${by ? ` by (${by})` : ''} (max by (namespace, taskQueue${by ? `, ${by}` : ''}) (${metric}${EXPORTS} and on (instance, namespace, taskQueue) (time() - ${IN_FLIGHT_METRICS.readAt.name}${EXPORTS} < 300)))`;
 
 const quantile = (q: number, metric: string, selector: string, window: string, by = '') =>
   `histogram_quantile(${q}, sum by (le${by}) (rate(${metric}_bucket${selector}[${window}])))`;
@@ -68,7 +78,7 @@ export const ROWS: { title: string; panels: PanelSpec[] }[] = [
           'Running export workflows by AtlasExportState, counted in Temporal visibility by every worker (WORKER_IN_FLIGHT_METRICS_INTERVAL); max across workers. Other: not yet labelled, or finished in Atlas and still reporting.',
         unit: 'short',
         stacked: true,
-        queries: [{ expr: `max by (state) (${IN_FLIGHT_METRICS.inFlight.name}${EXPORTS})`, legend: '{{state}}' }],
+        queries: [{ expr: inFlight(IN_FLIGHT_METRICS.inFlight.name, 'state'), legend: '{{state}}' }],
       },
       {
         title: 'Outcomes',
@@ -77,13 +87,13 @@ export const ROWS: { title: string; panels: PanelSpec[] }[] = [
         unit: 'short',
         bars: true,
         queries: [
-          { expr: `sum(increase(${EXPORT_METRICS.started.name}${EXPORTS}[$__rate_interval]))`, legend: 'started' },
+          { expr: `sum(increase(${EXPORT_METRICS.started.name}${EXPORTS}[$__interval]))`, legend: 'started' },
           {
-            expr: `sum(increase(${EXPORT_METRICS.succeeded.name}${EXPORTS}[$__rate_interval]))`,
+            expr: `sum(increase(${EXPORT_METRICS.succeeded.name}${EXPORTS}[$__interval]))`,
             legend: 'Successful',
           },
           {
-            expr: `sum by (outcome) (increase(${EXPORT_METRICS.failed.name}${EXPORTS}[$__rate_interval]))`,
+            expr: `sum by (outcome) (increase(${EXPORT_METRICS.failed.name}${EXPORTS}[$__interval]))`,
             legend: '{{outcome}}',
           },
         ],
@@ -94,9 +104,9 @@ export const ROWS: { title: string; panels: PanelSpec[] }[] = [
           'Exports whose stall alarm is raised now (polling.stallAfter passed without progress), and stall alarms raised per interval.',
         unit: 'short',
         queries: [
-          { expr: `max(${IN_FLIGHT_METRICS.stalled.name}${EXPORTS})`, legend: 'stalled now' },
+          { expr: inFlight(IN_FLIGHT_METRICS.stalled.name), legend: 'stalled now' },
           {
-            expr: `sum(increase(${EXPORT_METRICS.stalled.name}${EXPORTS}[$__rate_interval]))`,
+            expr: `sum(increase(${EXPORT_METRICS.stalled.name}${EXPORTS}[$__interval]))`,
             legend: 'stall alarms raised',
           },
         ],
@@ -204,7 +214,7 @@ export const ROWS: { title: string; panels: PanelSpec[] }[] = [
       {
         title: 'Schedule-to-start latency p95',
         description:
-          'How long tasks waited on the queue for a worker: rising means too few workers or slots (docs/kubernetes.md, "Scaling").',
+          'How long tasks waited on the queue for a worker: rising means too few workers or slots (docs/kubernetes.md, "Scaling out").',
         unit: 'ms',
         queries: [
           {
@@ -225,9 +235,9 @@ export const ROWS: { title: string; panels: PanelSpec[] }[] = [
         queries: [
           { expr: `sum by (poller_type) (temporal_num_pollers${SDK})`, legend: '{{poller_type}} pollers' },
           {
-            // The SDK creates this series at its first failure, at 1, which increase() alone never shows (a
-            // task failing again is not counted again): the window in which the series appears shows its value.
-            expr: `sum by (failure_reason) ((${WFT_FAILED} unless ${WFT_FAILED} offset $__rate_interval) or increase(${WFT_FAILED}[$__rate_interval]))`,
+            // The SDK creates this series at its first failure, at 1, which increase() never shows (it counts
+            // the retries after it): the interval in which the series appears shows its value instead.
+            expr: `sum by (failure_reason) ((${WFT_FAILED} unless ${WFT_FAILED} offset $__interval) or increase(${WFT_FAILED}[$__interval]))`,
             legend: 'failed: {{failure_reason}}',
           },
         ],
@@ -270,6 +280,8 @@ function panel(spec: PanelSpec): TimeseriesPanel {
     );
   if (spec.stacked) p.stacking(new StackingConfigBuilder().mode(StackingMode.Normal)).fillOpacity(40);
   if (spec.bars) p.drawStyle(GraphDrawStyle.Bars).fillOpacity(80);
+  // Counts per $__interval: at least four 15 s scrapes per step, and no step counted in two bars.
+  if (spec.queries.some((q) => q.expr.includes('$__interval'))) p.interval(MIN_COUNT_INTERVAL);
   spec.queries.forEach((q, i) =>
     p.withTarget(
       new DataqueryBuilder()

@@ -2,7 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { createAuthenticator, safeJson, type AtlasAuthenticator, type AtlasCredentials } from './auth';
 import { DEFAULT_ATLAS_MAX_RESPONSE_BYTES, readLimitedText } from './body';
-import { type ATLAS_OPERATIONS, type AtlasOperation } from './operations';
+import type { ATLAS_OPERATIONS, AtlasListOperation, AtlasOperation } from './operations';
 import {
   AtlasApiError,
   AtlasError,
@@ -238,7 +238,7 @@ export class AtlasClient {
    * is skipped and reported as an `unreadable-item` anomaly, so one odd item never hides the others.
    */
   private async listAll<T extends z.ZodType>(
-    operation: AtlasOperation,
+    operation: AtlasListOperation,
     path: string,
     reader: ItemReader<T>,
     opts?: CallOptions

@@ -14,3 +14,6 @@ export const ATLAS_OPERATIONS = {
 } as const;
 
 export type AtlasOperation = keyof typeof ATLAS_OPERATIONS;
+
+/** The operations that read a list page by page (always GET). */
+export type AtlasListOperation = Extract<AtlasOperation, `list${string}`>;

@@ -17,7 +17,11 @@ export interface InFlightReading {
   stalled: number;
 }
 
-const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/**
+ * A visibility query string literal. The parser unescapes `\'` but reads a backslash otherwise as itself, so a
+ * value with a backslash cannot be written reliably: {@link followExportsInFlight} refuses such a task queue.
+ */
+const quote = (value: string) => `'${value.replace(/'/g, "\\'")}'`;
 
 /**
  * Counts the running export workflows of one task queue in Temporal's visibility store (one count per state,
@@ -52,7 +56,7 @@ export async function readExportsInFlight(
  * Sets `atlas_exports_in_flight{state}` and `atlas_exports_stalled_in_flight` from {@link readExportsInFlight}
  * now and every `intervalMs` on an unref'd timer (never keeping the process up); returns the function that stops
  * it. Every worker of a task queue reports the same numbers: dashboards take `max` across instances. A failed
- * reading is logged and leaves the last values in place.
+ * reading is logged and leaves the last values in place; `atlas_exports_in_flight_read_timestamp_seconds` says how old they are.
  */
 export function followExportsInFlight(options: {
   connection: NativeConnection;
@@ -63,6 +67,15 @@ export function followExportsInFlight(options: {
   logger: Logger;
 }): () => void {
   const { connection, meter, namespace, taskQueue, intervalMs, logger } = options;
+  if (taskQueue.includes('\\')) {
+    logger.warn(
+      'Not counting exports in flight: a task queue name with a backslash cannot be quoted in a visibility query',
+      {
+        taskQueue,
+      }
+    );
+    return () => {};
+  }
   const inFlight = meter.createGauge(
     IN_FLIGHT_METRICS.inFlight.name,
     'int',
@@ -70,6 +83,7 @@ export function followExportsInFlight(options: {
     IN_FLIGHT_METRICS.inFlight.help
   );
   const stalled = meter.createGauge(IN_FLIGHT_METRICS.stalled.name, 'int', 'exports', IN_FLIGHT_METRICS.stalled.help);
+  const readAt = meter.createGauge(IN_FLIGHT_METRICS.readAt.name, 'float', 's', IN_FLIGHT_METRICS.readAt.help);
   const tags = { namespace, taskQueue };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -81,9 +95,11 @@ export function followExportsInFlight(options: {
       );
       for (const [state, n] of Object.entries(reading.byState)) inFlight.set(n, { ...tags, state });
       stalled.set(reading.stalled, tags);
+      readAt.set(Date.now() / 1000, tags);
       if (failing) logger.info('Counting exports in flight works again', { taskQueue });
       failing = false;
     } catch (err) {
+      if (stopped) return; // the connection closed under a reading at shutdown
       // Logged once per failing streak: a visibility store that is down must not flood the log.
       if (!failing) {
         logger.warn('Could not count exports in flight; the gauges keep their last values', {

@@ -103,7 +103,7 @@ describe('image digests', () => {
     'temporalio/server:1.31.0',
     'temporalio/ui:2.49.1',
     'node:26.12.1-trixie-slim',
-    'prom/prometheus:v3.15.0',
+    'prom/prometheus:v3.16.0',
     'grafana/grafana:13.2.3',
   ];
 

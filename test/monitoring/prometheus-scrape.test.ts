@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePort } from '../../src/dev/dev-server';
 import { startSimulatedAtlas, type SimulatedAtlas } from '../helpers/atlas';
-import { DASHBOARD_FILE } from '../../scripts/grafana-dashboard';
+import { DASHBOARD_FILE, MIN_COUNT_INTERVAL } from '../../scripts/grafana-dashboard';
 import { ExportHarness } from '../helpers/export-harness';
 import { startPrometheus, type PrometheusServer, type PromSeries } from '../helpers/prometheus-server';
 import { connectTemporal, uniqueId, type TemporalTestContext } from '../helpers/temporal';
@@ -27,6 +27,7 @@ let atlas: SimulatedAtlas;
 let worker: WorkerProcess;
 let prometheus: PrometheusServer;
 const taskQueue = uniqueId('prom-tq');
+const JOB = 'atlas-export-worker';
 
 beforeAll(async () => {
   temporal = await connectTemporal();
@@ -42,7 +43,7 @@ beforeAll(async () => {
   );
   await worker.ready();
   prometheus = await startPrometheus({
-    jobs: { 'atlas-export-worker': [`127.0.0.1:${metricsPort}`] },
+    jobs: { [JOB]: [`127.0.0.1:${metricsPort}`] },
     ruleFiles: [RULES_FILE],
   });
   // Scraped before anything happens, as a worker is in production: every counter the alerts and the dashboard
@@ -68,6 +69,7 @@ async function queryUntil(expr: string, timeoutMs = 30_000): Promise<PromSeries[
 
 /** Every query of the dashboard the compose stack provisions: [panel title, legend, expression]. */
 const DASHBOARD = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as {
+  templating: { list: { name: string; type: string; definition: string }[] };
   panels: { type: string; title: string; targets?: { expr: string; legendFormat: string }[] }[];
 };
 const DASHBOARD_QUERIES = DASHBOARD.panels.flatMap((p) =>
@@ -75,15 +77,17 @@ const DASHBOARD_QUERIES = DASHBOARD.panels.flatMap((p) =>
 );
 
 /**
- * A dashboard query as Grafana would send it with every variable at "All" and a 1-minute rate window, taken
+ * A dashboard query as Grafana sends it with the variables set to this test's worker (a label name that a metric
+ * lacks then matches nothing, where "All" (`.*`) would match the missing label too) and 1-minute windows, taken
  * over the whole test (a subquery): the highest value each series reached while the scenarios ran.
  */
 function overScenarios(expr: string): string {
   const concrete = expr
     .replaceAll('$__rate_interval', '1m')
-    .replaceAll('$job', '.*')
-    .replaceAll('$namespace', '.*')
-    .replaceAll('$task_queue', '.*');
+    .replaceAll('$__interval', MIN_COUNT_INTERVAL)
+    .replaceAll('$job', JOB)
+    .replaceAll('$namespace', 'default')
+    .replaceAll('$task_queue', taskQueue);
   return `max_over_time((${concrete})[15m:2s])`;
 }
 
@@ -202,12 +206,28 @@ describe('a real Prometheus scraping a real worker', () => {
     ).toBe(true);
   });
 
-  it('a broken dashboard query is caught: a misspelt metric name returns no data', async () => {
+  it("dashboard variables offer this worker's job, namespace and task queue", async () => {
+    const variables = DASHBOARD.templating.list.filter((v) => v.type === 'query');
+    expect(variables.map((v) => v.name)).toEqual(['job', 'namespace', 'task_queue']);
+    const expected: Record<string, string> = { job: JOB, namespace: 'default', task_queue: taskQueue };
+    for (const v of variables) {
+      // Grafana's label_values(metric{selector}, label), as the PromQL that asks the same.
+      const m = /^label_values\((.+), (\w+)\)$/.exec(v.definition);
+      expect(m, v.definition).not.toBeNull();
+      const selector = m![1]!.replaceAll('$job', JOB).replaceAll('$namespace', 'default');
+      const series = await prometheus.query(`group by (${m![2]}) (${selector})`);
+      expect(series.map((x) => x.metric[m![2]!])).toContain(expected[v.name]);
+    }
+  });
+
+  it('a broken dashboard query is caught: a misspelt metric or label name returns no data', async () => {
     const [, , expr] = DASHBOARD_QUERIES.find(([t]) => t === 'Outcomes')!;
     expect(await dashboardQueryProblem(expr.replace('atlas_exports_started', 'atlas_export_started'))).toMatch(
       /no data/
     );
     expect(await dashboardQueryProblem(`${expr} by`)).toMatch(/parse error/);
+    // The SDK's snake_case label on a project metric: matches nothing once a task queue is chosen.
+    expect(await dashboardQueryProblem(expr.replaceAll('taskQueue=~', 'task_queue=~'))).toMatch(/no data/);
   });
 
   it('AtlasExportWorkersNotPolling: quiet while the worker polls, returns data once it is gone', async () => {

@@ -143,5 +143,5 @@ describe('worker probes', () => {
     } finally {
       await partitioned.stop();
     }
-  }, 150_000);
+  }, 300_000);
 });

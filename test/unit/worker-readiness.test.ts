@@ -85,4 +85,29 @@ describe('WorkerReadiness', () => {
     w.state = 'DRAINING';
     expect(r.current()).toMatchObject({ ready: false, reason: 'worker draining' });
   });
+
+  it('stays ready through a failed check while the last sighting is recent, and not after', async () => {
+    const r = new WorkerReadiness();
+    const w = worker();
+    await check(r, service([{ identity: '42@worker-a', lastAccessMs: NOW }]), w);
+    const failing = service(new Error('4 DEADLINE_EXCEEDED'));
+    const soon = await r.check({
+      service: failing,
+      worker: w,
+      namespace: 'default',
+      taskQueue: 'atlas-exports',
+      nowMs: NOW + 10_000,
+    });
+    expect(soon.ready).toBe(true);
+    expect(soon.reason).toContain('the last check failed: 4 DEADLINE_EXCEEDED');
+    const late = await r.check({
+      service: failing,
+      worker: w,
+      namespace: 'default',
+      taskQueue: 'atlas-exports',
+      nowMs: NOW + POLLER_MAX_AGE_MS + 1,
+    });
+    expect(late).toMatchObject({ ready: false });
+    expect(late.reason).toContain('did not answer the poller check');
+  });
 });

@@ -52,6 +52,10 @@ export const IN_FLIGHT_METRICS = {
     name: 'atlas_exports_stalled_in_flight',
     help: 'Running export workflows on this task queue whose stall alarm is raised (AtlasExportStalled), as counted in visibility',
   },
+  readAt: {
+    name: 'atlas_exports_in_flight_read_timestamp_seconds',
+    help: 'When this worker last counted its running exports in visibility (Unix seconds): the two gauges above are as of then',
+  },
 } as const;
 
 /** Bucket boundaries that fit each histogram (the SDK's defaults are for millisecond latencies). */
