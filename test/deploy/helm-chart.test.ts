@@ -55,7 +55,11 @@ function read(path: string): string {
   return readFileSync(join(REPO, path), 'utf8');
 }
 
-function run(tool: 'helm' | 'k8s-decode', args: string[], input?: string): { status: number | null; out: string } {
+function run(
+  tool: 'helm' | 'k8s-decode' | 'promtool',
+  args: string[],
+  input?: string
+): { status: number | null; out: string } {
   const r = spawnSync(goTool(tool), args, { input, encoding: 'utf8', timeout: 60_000, cwd: scratch });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -646,6 +650,17 @@ describe('Helm chart: Prometheus Operator and Grafana', () => {
     const decoded = run('k8s-decode', [], rendered);
     expect(decoded.status, decoded.out).toBe(0);
     expect(decoded.out).toContain(`ok monitoring.coreos.com/v1 PodMonitor ${W}`);
+  });
+
+  it("holds rules that pass promtool's unit tests of deploy/prometheus/alerts.yml, as Helm rendered them", () => {
+    const rule = one(objectsOf(render('-f', ALL_OPTIONAL)), 'PrometheusRule');
+    const dir = join(scratch, 'rendered-rules');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: rule.spec.groups }));
+    writeFileSync(join(dir, 'alerts.test.yml'), read('deploy/prometheus/alerts.test.yml'));
+    const r = run('promtool', ['test', 'rules', join(dir, 'alerts.test.yml')]);
+    expect(r.out).toContain('SUCCESS');
+    expect(r.status, r.out).toBe(0);
   });
 
   it('takes the dashboard label the sidecar is configured with', () => {
