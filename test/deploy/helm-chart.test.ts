@@ -1,16 +1,29 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { CHART_COPIES, staleChartCopies } from '../../scripts/chart-sync';
 import { parseCodecServerConfig } from '../../src/codec/codec-server-config';
 import { parsePayloadEncryption, parseWorkerConfig } from '../../src/config';
 import { readSecretFile } from '../../src/config/secret-files';
 import { goTool } from '../helpers/go-tools';
 import {
   type K8sObject,
+  type MonitoringExpectations,
+  monitoringProblems,
   portProblems,
   probeProblems,
   quantity,
@@ -42,14 +55,22 @@ function read(path: string): string {
   return readFileSync(join(REPO, path), 'utf8');
 }
 
-function run(tool: 'helm' | 'k8s-decode', args: string[], input?: string): { status: number | null; out: string } {
+function run(
+  tool: 'helm' | 'k8s-decode' | 'promtool',
+  args: string[],
+  input?: string
+): { status: number | null; out: string } {
   const r = spawnSync(goTool(tool), args, { input, encoding: 'utf8', timeout: 60_000, cwd: scratch });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 /** `helm template` of the chart with `args` (values files, --set); throws with Helm's message when it fails. */
 function render(...args: string[]): string {
-  const r = spawnSync(goTool('helm'), ['template', 'aeo', CHART, '--namespace', 'exports', ...args], {
+  return renderChart(CHART, ...args);
+}
+
+function renderChart(chart: string, ...args: string[]): string {
+  const r = spawnSync(goTool('helm'), ['template', 'aeo', chart, '--namespace', 'exports', ...args], {
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -92,6 +113,8 @@ describe('Helm chart', () => {
     ['a grace period no longer than the drain', 'terminationGracePeriodSeconds=30', 'minimum: got 30, want 31'],
     ['a misspelt key', 'replica=3', "additional properties 'replica' not allowed"],
     ['a :latest tag', 'image.tag=latest', "at '/image/tag'"],
+    ['a scrape interval Prometheus cannot read', 'serviceMonitor.interval=30sec', "at '/serviceMonitor/interval'"],
+    ['a misspelt monitoring key', 'prometheusRule.label.release=x', "additional properties 'label' not allowed"],
   ])('fails helm lint --strict on %s (values.schema.json)', (_name, set, message) => {
     const r = run('helm', ['lint', '--strict', CHART, '--set', set]);
     expect(r.out).toContain(message);
@@ -99,7 +122,7 @@ describe('Helm chart', () => {
     expect(r.status).not.toBe(0);
   });
 
-  it('renders the worker, and with every option on the codec server and network policies too', () => {
+  it('renders the worker, and with every option on the codec server, network policies and monitoring too', () => {
     expect(kinds(objectsOf(render()))).toEqual([
       'ConfigMap/aeo-atlas-export-worker-secret-files',
       'Deployment/aeo-atlas-export-worker',
@@ -108,15 +131,18 @@ describe('Helm chart', () => {
       'ServiceAccount/aeo-atlas-export-worker',
     ]);
     expect(kinds(objectsOf(render('-f', ALL_OPTIONAL)))).toEqual([
+      'ConfigMap/aeo-atlas-export-worker-dashboard',
       'ConfigMap/aeo-atlas-export-worker-secret-files',
       'Deployment/aeo-atlas-export-worker',
       'Deployment/aeo-atlas-export-worker-codec',
       'NetworkPolicy/aeo-atlas-export-worker',
       'NetworkPolicy/aeo-atlas-export-worker-codec',
       'PodDisruptionBudget/aeo-atlas-export-worker',
+      'PrometheusRule/aeo-atlas-export-worker',
       'Service/aeo-atlas-export-worker-codec',
       'Service/aeo-atlas-export-worker-metrics',
       'ServiceAccount/aeo-atlas-export-worker',
+      'ServiceMonitor/aeo-atlas-export-worker',
     ]);
   });
 
@@ -566,9 +592,184 @@ describe('Helm chart: the secret-files copier', () => {
   });
 });
 
+describe('Helm chart: Prometheus Operator and Grafana', () => {
+  const EXPECTED: MonitoringExpectations = {
+    alertGroups: (parse(read('deploy/prometheus/alerts.yml')) as { groups: unknown }).groups,
+    dashboard: JSON.parse(read('deploy/grafana/dashboards/atlas-export.json')) as unknown,
+    dashboardLabel: ['grafana_dashboard', '1'],
+  };
+  const W = 'aeo-atlas-export-worker';
+  const POD_MONITOR = ['-f', ALL_OPTIONAL, '--set', 'metrics.service=false'];
+  /** The one object of `kind` the monitoring options add (for a ConfigMap: the dashboard's). */
+  const one = (objects: K8sObject[], kind: string) => {
+    const found = objects.find(
+      (o) => o.kind === kind && (kind !== 'ConfigMap' || o.metadata.name === `${W}-dashboard`)
+    );
+    if (!found) throw new Error(`no ${kind}`);
+    return found as K8sObject & { spec: Record<string, unknown> };
+  };
+  const labelsOf = (o: K8sObject) => (o.metadata as { labels?: Record<string, string> }).labels ?? {};
+
+  it("keeps the chart's copies of the alert rules and the dashboard current (npm run chart:sync)", () => {
+    expect(CHART_COPIES.map((c) => c.copy)).toEqual([
+      'deploy/helm/atlas-export-worker/files/alerts.yml',
+      'deploy/helm/atlas-export-worker/files/dashboards/atlas-export.json',
+    ]);
+    expect(staleChartCopies()).toEqual([]);
+  });
+
+  it.each(CHART_COPIES)('flags a copy that differs from its source ($copy)', ({ source, copy }) => {
+    const broken = read(copy).replace('atlas_exports', 'atlas_export');
+    expect(broken).not.toBe(read(copy));
+    expect(staleChartCopies((path) => (path === copy ? broken : read(path)))).toEqual([
+      `${copy} differs from ${source}: run npm run chart:sync`,
+    ]);
+  });
+
+  it('scrapes, alerts and shows as the alert rules and the dashboard expect (ServiceMonitor, or PodMonitor)', () => {
+    const objects = objectsOf(render('-f', ALL_OPTIONAL));
+    expect(monitoringProblems(objects, EXPECTED)).toEqual([]);
+    for (const kind of ['ServiceMonitor', 'PrometheusRule']) {
+      expect(labelsOf(one(objects, kind))).toMatchObject({ release: 'kube-prometheus-stack' });
+    }
+    const dashboard = one(objects, 'ConfigMap');
+    expect(dashboard.metadata).toMatchObject({
+      name: `${W}-dashboard`,
+      labels: { grafana_dashboard: '1', team: 'platform' },
+      annotations: { grafana_folder: 'Atlas exports' },
+    });
+    expect(one(objects, 'ServiceMonitor').spec.endpoints).toMatchObject([{ interval: '15s', scrapeTimeout: '10s' }]);
+
+    const rendered = render(...POD_MONITOR);
+    const podMonitored = objectsOf(rendered);
+    expect(kinds(podMonitored).filter((k) => /Monitor|Service\//.test(k))).toEqual([
+      `PodMonitor/${W}`,
+      `Service/${W}-codec`,
+    ]);
+    expect(monitoringProblems(podMonitored, EXPECTED)).toEqual([]);
+    const decoded = run('k8s-decode', [], rendered);
+    expect(decoded.status, decoded.out).toBe(0);
+    expect(decoded.out).toContain(`ok monitoring.coreos.com/v1 PodMonitor ${W}`);
+  });
+
+  it("holds rules that pass promtool's unit tests of deploy/prometheus/alerts.yml, as Helm rendered them", () => {
+    const rule = one(objectsOf(render('-f', ALL_OPTIONAL)), 'PrometheusRule');
+    const dir = join(scratch, 'rendered-rules');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: rule.spec.groups }));
+    writeFileSync(join(dir, 'alerts.test.yml'), read('deploy/prometheus/alerts.test.yml'));
+    const r = run('promtool', ['test', 'rules', join(dir, 'alerts.test.yml')]);
+    expect(r.out).toContain('SUCCESS');
+    expect(r.status, r.out).toBe(0);
+  });
+
+  it('takes the dashboard label the sidecar is configured with', () => {
+    const objects = objectsOf(
+      render('--set', 'grafanaDashboard.enabled=true', '--set', 'grafanaDashboard.label.name=dashboards')
+    );
+    const labelled = { ...EXPECTED, dashboardLabel: ['dashboards', '1'] as const };
+    expect(monitoringProblems(objects, labelled)).toEqual([]);
+    expect(monitoringProblems(objects, EXPECTED)).toEqual([
+      `ConfigMap/${W}-dashboard: no grafana_dashboard: "1" label for the Grafana sidecar`,
+    ]);
+    expect(one(objects, 'ConfigMap').metadata).not.toHaveProperty('annotations');
+  });
+
+  it('renders from its copies: a broken copy gives a rule and a dashboard the checks flag', () => {
+    const chart = join(scratch, 'chart-broken-copies');
+    cpSync(CHART, chart, { recursive: true });
+    const inChart = (path: string) => join(chart, path.replace('deploy/helm/atlas-export-worker/', ''));
+    for (const { copy } of CHART_COPIES) {
+      const text = readFileSync(inChart(copy), 'utf8');
+      const broken = text.replace('> 0.01', '> 0.1').replace('atlas_exports_in_flight', 'atlas_export_in_flight');
+      expect(broken).not.toBe(text);
+      writeFileSync(inChart(copy), broken);
+    }
+    expect(monitoringProblems(objectsOf(renderChart(chart, '-f', ALL_OPTIONAL)), EXPECTED)).toEqual([
+      `PrometheusRule/${W}: groups differ from deploy/prometheus/alerts.yml`,
+      `ConfigMap/${W}-dashboard: dashboard differs from deploy/grafana/dashboards/atlas-export.json`,
+    ]);
+    const copies = staleChartCopies((path) =>
+      readFileSync(path.includes('/helm/') ? inChart(path) : join(REPO, path), 'utf8')
+    );
+    expect(copies).toHaveLength(2);
+  });
+
+  /** The rendering with every option on, `change`d. */
+  const broken = (change: (objects: K8sObject[]) => void, args = ['-f', ALL_OPTIONAL]) => {
+    const objects = objectsOf(render(...args));
+    change(objects);
+    return objects;
+  };
+  const endpoint = (objects: K8sObject[]) =>
+    (one(objects, 'ServiceMonitor').spec.endpoints as Record<string, unknown>[])[0] ?? {};
+  const matchLabels = (o: K8sObject & { spec: Record<string, unknown> }) =>
+    (o.spec.selector as { matchLabels: Record<string, string> }).matchLabels;
+  it.each([
+    [
+      'a ServiceMonitor selecting no Service',
+      broken((o) => (matchLabels(one(o, 'ServiceMonitor'))['app.kubernetes.io/component'] = 'x')),
+      `ServiceMonitor/${W}: selects no Service of the chart`,
+    ],
+    [
+      'a PodMonitor selecting no pod',
+      broken((o) => (matchLabels(one(o, 'PodMonitor'))['app.kubernetes.io/instance'] = 'x'), POD_MONITOR),
+      `PodMonitor/${W}: selects no pod of the chart`,
+    ],
+    ['another port', broken((o) => (endpoint(o).port = 'http')), 'scrapes port http, not metrics'],
+    [
+      'a Service without the metrics port',
+      broken((o) => {
+        const service = o.find((x) => x.metadata.name === `${W}-metrics`) as unknown as {
+          spec: { ports: { name: string }[] };
+        };
+        service.spec.ports.forEach((p) => (p.name = 'http-metrics'));
+      }),
+      'what it selects has no port named metrics',
+    ],
+    ['no job relabeling', broken((o) => delete endpoint(o).relabelings), `the job label is not forced to atlas-export`],
+    [
+      'the job from the Service name',
+      broken(
+        (o) => (endpoint(o).relabelings = [{ sourceLabels: ['__meta_kubernetes_service_name'], targetLabel: 'job' }])
+      ),
+      'the job label is not forced',
+    ],
+    ['honorLabels off', broken((o) => (endpoint(o).honorLabels = false)), "the worker's namespace label is lost"],
+    [
+      'a rule dropped',
+      broken((o) => (one(o, 'PrometheusRule').spec.groups as { rules: unknown[] }[])[0]?.rules.pop()),
+      `PrometheusRule/${W}: groups differ`,
+    ],
+    [
+      'a dashboard without the sidecar label',
+      broken((o) => delete labelsOf(one(o, 'ConfigMap')).grafana_dashboard),
+      'no grafana_dashboard: "1" label',
+    ],
+  ])('flags %s', (_name, objects, problem) => {
+    expect(monitoringProblems(objects, EXPECTED).join('\n')).toContain(problem);
+  });
+
+  it.each([
+    ['a misspelt ServiceMonitor field', 'jobLabel: ', 'jobLabels: ', 'unknown field "jobLabels"'],
+    ['a misspelt endpoint field', 'honorLabels: true', 'honourLabels: true', 'unknown field "honourLabels"'],
+    ['a rule label of the wrong type', 'severity: warning', 'severity: [warning]', 'cannot unmarshal array'],
+    ['a misspelt rule field', '  - alert: ', '  - alrt: ', 'unknown field "alrt"'],
+    ['an unknown monitoring kind', 'kind: ServiceMonitor', 'kind: ServiceMonitors', 'unknown apiVersion/kind'],
+  ])('fails strict decoding on %s', (_name, from, to, message) => {
+    const rendered = render('-f', ALL_OPTIONAL);
+    const brokenYaml = rendered.replace(from, to);
+    expect(brokenYaml).not.toBe(rendered);
+    const r = run('k8s-decode', [], brokenYaml);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain(message);
+  });
+});
+
 /** The copier's script, as the rendered ConfigMap holds it. */
 function configMapScript(objects: K8sObject[]): string {
-  const data = objects.find((o) => o.kind === 'ConfigMap')?.data as Record<string, string> | undefined;
+  const data = objects.find((o) => o.kind === 'ConfigMap' && 'sync-secret-files.mjs' in (o.data as object))?.data as
+    Record<string, string> | undefined;
   const text = data?.['sync-secret-files.mjs'];
   if (!text) throw new Error('no ConfigMap with sync-secret-files.mjs');
   return text;

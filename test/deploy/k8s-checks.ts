@@ -4,6 +4,8 @@
  * problems, empty when the rendering is fine, and test/deploy/helm-chart.test.ts feeds each a broken rendering.
  */
 
+import { isDeepStrictEqual } from 'node:util';
+
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const asRec = (v: unknown): Rec => (isRec(v) ? v : {});
@@ -255,6 +257,86 @@ export function portProblems(objects: K8sObject[]): string[] {
       if (typeof p.targetPort === 'string' && !names.has(p.targetPort)) {
         problems.push(`Service/${o.metadata.name}: targetPort ${p.targetPort} is no port of its pods`);
       }
+    }
+  }
+  return problems;
+}
+
+/** The job the alert rules select (deploy/prometheus/alerts.yml: up{job="atlas-export-worker"}). */
+export const SCRAPE_JOB = 'atlas-export-worker';
+
+/** What the chart's monitoring objects must carry: the alert groups and the dashboard, parsed, and its label. */
+export interface MonitoringExpectations {
+  alertGroups: unknown;
+  dashboard: unknown;
+  dashboardLabel: readonly [name: string, value: string];
+}
+
+/** The job label a scrape ends with: the last relabeling of `job`, when it sets a fixed value whatever the target. */
+function forcedJob(endpoint: Rec): string | undefined {
+  const last = asList(endpoint.relabelings)
+    .filter((r) => r.targetLabel === 'job')
+    .at(-1);
+  if (!last) return undefined;
+  const unconditional =
+    [undefined, 'replace', 'Replace'].includes(last.action as string | undefined) &&
+    (last.regex === undefined || last.regex === '(.*)') &&
+    !(Array.isArray(last.sourceLabels) && last.sourceLabels.length > 0);
+  return unconditional && typeof last.replacement === 'string' ? last.replacement : undefined;
+}
+
+/** A ServiceMonitor's Service, or a PodMonitor's worker pods: the named ports they offer, or undefined if none. */
+function scrapedPorts(monitor: K8sObject, objects: K8sObject[]): Set<unknown> | undefined {
+  const selector = asRec(asRec(monitor.spec).selector).matchLabels;
+  if (monitor.kind === 'ServiceMonitor') {
+    const services = objects.filter((o) => o.kind === 'Service' && labelsMatch(selector, asRec(o.metadata).labels));
+    if (services.length === 0) return undefined;
+    return new Set(services.flatMap((s) => asList(asRec(s.spec).ports).map((p) => p.name)));
+  }
+  const pods = workloads(objects).filter((w) =>
+    labelsMatch(selector, asRec(asRec(asRec(w.object.spec).template).metadata).labels)
+  );
+  if (pods.length === 0) return undefined;
+  return new Set(pods.flatMap((w) => asList(w.pod.containers).flatMap((c) => asList(c.ports))).map((p) => p.name));
+}
+
+/**
+ * The Prometheus Operator and Grafana objects do what the alert rules and the dashboard rely on: each
+ * ServiceMonitor or PodMonitor selects the chart's metrics Service (or worker pods) and scrapes its `metrics` port
+ * with the job label the alerts select and the worker's own `namespace` label kept (honorLabels: the Temporal
+ * namespace the rules group by); a PrometheusRule holds exactly the alert groups; a dashboard ConfigMap holds the
+ * dashboard with the sidecar's label.
+ */
+export function monitoringProblems(objects: K8sObject[], expected: MonitoringExpectations): string[] {
+  const problems: string[] = [];
+  for (const o of objects.filter((x) => x.kind === 'ServiceMonitor' || x.kind === 'PodMonitor')) {
+    const at = `${o.kind}/${o.metadata.name}`;
+    const ports = scrapedPorts(o, objects);
+    if (!ports) problems.push(`${at}: selects no ${o.kind === 'ServiceMonitor' ? 'Service' : 'pod'} of the chart`);
+    const spec = asRec(o.spec);
+    const endpoints = asList(o.kind === 'ServiceMonitor' ? spec.endpoints : spec.podMetricsEndpoints);
+    if (endpoints.length === 0) problems.push(`${at}: no endpoint`);
+    for (const e of endpoints) {
+      if (e.port !== 'metrics') problems.push(`${at}: scrapes port ${String(e.port)}, not metrics`);
+      else if (ports && !ports.has('metrics')) problems.push(`${at}: what it selects has no port named metrics`);
+      if (forcedJob(e) !== SCRAPE_JOB) problems.push(`${at}: the job label is not forced to ${SCRAPE_JOB}`);
+      if (e.honorLabels !== true) problems.push(`${at}: without honorLabels the worker's namespace label is lost`);
+    }
+  }
+  for (const o of objects.filter((x) => x.kind === 'PrometheusRule')) {
+    if (!isDeepStrictEqual(asRec(o.spec).groups, expected.alertGroups)) {
+      problems.push(`PrometheusRule/${o.metadata.name}: groups differ from deploy/prometheus/alerts.yml`);
+    }
+  }
+  const [labelName, labelValue] = expected.dashboardLabel;
+  for (const o of objects.filter((x) => x.kind === 'ConfigMap')) {
+    const text = asRec(o.data)['atlas-export.json'];
+    if (text === undefined) continue;
+    if (!isDeepStrictEqual(JSON.parse(typeof text === 'string' ? text : ''), expected.dashboard)) {
+      problems.push(`ConfigMap/${o.metadata.name}: dashboard differs from deploy/grafana/dashboards/atlas-export.json`);
+    }
+    if (asRec(asRec(o.metadata).labels)[labelName] !== labelValue) {
+      problems.push(`ConfigMap/${o.metadata.name}: no ${labelName}: "${labelValue}" label for the Grafana sidecar`);
     }
   }
   return problems;

@@ -1,7 +1,8 @@
 // k8s-decode strictly decodes every document of a rendered multi-document YAML stream (helm template's output)
 // into the Kubernetes API type its apiVersion and kind name, and fails on an unknown field, a duplicate field,
 // a value of the wrong type, or a kind it does not know. Used by test/deploy/helm-chart.test.ts; built by
-// scripts/ensure-go-tools.sh from this module (k8s.io/api pinned in go.mod).
+// scripts/ensure-go-tools.sh from this module (k8s.io/api and the Prometheus Operator's
+// github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring pinned in go.mod).
 //
 // Usage: k8s-decode < rendered.yaml   (prints one "ok <apiVersion> <kind> <name>" line per document)
 package main
@@ -19,6 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -33,6 +36,10 @@ var kinds = map[string]func() any{
 	"policy/v1/PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
 	"networking.k8s.io/v1/NetworkPolicy":     func() any { return &networkingv1.NetworkPolicy{} },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	// The Prometheus Operator's custom resources (kube-prometheus-stack installs their CRDs), by its Go types.
+	"monitoring.coreos.com/v1/ServiceMonitor": func() any { return &monitoringv1.ServiceMonitor{} },
+	"monitoring.coreos.com/v1/PodMonitor":     func() any { return &monitoringv1.PodMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule": func() any { return &monitoringv1.PrometheusRule{} },
 }
 
 func main() {
