@@ -1,4 +1,5 @@
 import { ATLAS_ID_PATTERN, CLUSTER_NAME_PATTERN } from '../shared/atlas/vocabulary';
+import { AlertWebhooks, parseAlertConfigBody } from './alert-webhooks';
 import { SimApiError, type FieldViolation } from './errors';
 import { buildPage, parsePaging } from './pagination';
 import { jobProgress } from './export-jobs';
@@ -172,6 +173,34 @@ export const ATLAS_ROUTES: readonly AtlasRoute[] = [
     hasBody: false,
     handle: (ctx) =>
       ok(renderBucket(ctx.state.requireBucket(ctx.params.groupId, ctx.params.exportBucketId), ctx.baseUrl)),
+  },
+  {
+    operation: 'createAlertConfiguration',
+    method: 'POST',
+    pattern: new RegExp(`${P}/alertConfigs/?$`),
+    params: ['groupId'],
+    versions: V2023,
+    hasBody: true,
+    handle: (ctx) => {
+      ctx.state.requireProject(ctx.params.groupId);
+      const body = parseAlertConfigBody(ctx.rawBody);
+      return ok(AlertWebhooks.render(ctx.state.alerts.create(ctx.params.groupId, body)));
+    },
+  },
+  {
+    operation: 'listAlertConfigurations',
+    method: 'GET',
+    pattern: new RegExp(`${P}/alertConfigs/?$`),
+    params: ['groupId'],
+    versions: V2023,
+    hasBody: false,
+    handle: (ctx) => {
+      const paging = parsePaging(ctx.query);
+      ctx.state.requireProject(ctx.params.groupId);
+      return ok(
+        buildPage(ctx.state.alerts.list(ctx.params.groupId), paging, ctx.selfUrl, (c) => AlertWebhooks.render(c))
+      );
+    },
   },
 ];
 

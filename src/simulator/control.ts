@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhookFaultsSchema, type WebhookDelivery, type WebhookFaults } from './alert-webhooks';
 import { apiErrorBody } from './errors';
 import {
   type DefaultFixtures,
@@ -22,6 +23,8 @@ export interface SimulatorControl {
   setExportPlan(plan: ExportPlan | undefined, match?: PlanMatch): void;
   setTimeScale(scale: number): void;
   seedDefault(): DefaultFixtures;
+  setWebhookFaults(faults: Partial<WebhookFaults>): void;
+  readonly webhookDeliveries: readonly WebhookDelivery[];
 }
 
 const operationSchema = z.enum([
@@ -33,6 +36,8 @@ const operationSchema = z.enum([
   'takeSnapshot',
   'listExportBuckets',
   'getExportBucket',
+  'createAlertConfiguration',
+  'listAlertConfigurations',
   'oauthToken',
   'unknown',
   'any',
@@ -168,6 +173,15 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
       return { status: 204 };
     },
   },
+  {
+    method: 'POST',
+    path: '/__sim/webhooks',
+    handle: (sim, { body }) => {
+      sim.setWebhookFaults(parse(webhookFaultsSchema, body));
+      return { status: 204 };
+    },
+  },
+  { method: 'GET', path: '/__sim/webhooks', handle: (sim) => ({ status: 200, body: sim.webhookDeliveries }) },
   { method: 'POST', path: '/__sim/fixtures/default', handle: (sim) => ({ status: 200, body: sim.seedDefault() }) },
 ];
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen, type Listening } from '../net/listen';
+import type { WebhookDelivery, WebhookFaults } from './alert-webhooks';
 import { groupIdFromPath, matchRoute } from './atlas-api';
 import { DigestAuthenticator, OAuthTokenStore } from './auth';
 import { SimClock } from './clock';
@@ -145,6 +146,7 @@ export class AtlasSimulator extends SimulatorFixtures implements SimulatorContro
     if (this.closed) return;
     this.closed = true;
     this.sleeps.cancelAll();
+    this.state.alerts.close();
     this.writer?.flush();
     await this.listening?.close().catch(() => undefined);
   }
@@ -185,7 +187,18 @@ export class AtlasSimulator extends SimulatorFixtures implements SimulatorContro
     return new Date(this.clock.now());
   }
 
+  /** Delivery faults of alert webhooks (delay in simulated ms, loss rate, extra copies); unset fields kept. */
+  setWebhookFaults(faults: Partial<WebhookFaults>): void {
+    const alerts = this.state.alerts;
+    alerts.faults = { ...alerts.faults, ...faults };
+  }
+
   // ---- observation ----
+
+  /** Every alert webhook the simulator sent (or lost on purpose), oldest first. */
+  get webhookDeliveries(): readonly WebhookDelivery[] {
+    return this.state.alerts.deliveries;
+  }
 
   /** Export jobs (optionally of one project) with their current simulated state, oldest first. */
   exportJobs(groupId?: string): ReadonlyArray<SimExportJob> {

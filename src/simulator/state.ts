@@ -1,3 +1,4 @@
+import { AlertWebhooks } from './alert-webhooks';
 import { type SimClock } from './clock';
 import { INVENTED_ERROR_CODES, SimApiError } from './errors';
 import { ExportJobs, pushTo } from './export-jobs';
@@ -46,6 +47,8 @@ export class SimState {
   private readonly buckets = new Map<string, BucketRecord>();
   private readonly bucketsByProject = new Map<string, BucketRecord[]>();
   readonly jobs: ExportJobs;
+  /** Alert configurations and the webhooks they send when export jobs end. */
+  readonly alerts: AlertWebhooks;
   private rateLimitedCount = 0;
   private loading = false;
 
@@ -58,6 +61,7 @@ export class SimState {
     private readonly changed: () => void
   ) {
     this.jobs = new ExportJobs(clock, ids, random, defaultPlan);
+    this.alerts = new AlertWebhooks(clock, ids, random, () => this.jobs.views());
   }
 
   /** Simulated epoch ms. */

@@ -7,7 +7,9 @@ export type OperationName =
   | 'listSnapshots'
   | 'takeSnapshot'
   | 'listExportBuckets'
-  | 'getExportBucket';
+  | 'getExportBucket'
+  | 'createAlertConfiguration'
+  | 'listAlertConfigurations';
 
 /** Every operation name the request log and fault matching know about. */
 export type LoggedOperation = OperationName | 'oauthToken' | 'unknown';

@@ -16,12 +16,14 @@ import type { ExportCompletion, ExportJobStatus, ExportSnapshotParams } from '..
 import {
   decideNextPoll,
   initialCadenceMemory,
+  rememberObservation,
   toCadenceReport,
   type CadenceMemory,
 } from '../shared/polling/poll-cadence';
 import { RETRY_DELAY_CAP_MS } from '../shared/polling/retry-delay-bounds';
 import { WORKFLOW_EXPORT_STATES } from '../shared/observability/search-attributes';
 import { iso, workflowNow } from './clock';
+import { EventHints } from './event-hints';
 import type { ExportReport } from './export-report';
 import type { ExportResumeState } from './export-resume-state';
 import { isPastDeadline } from './run-limits';
@@ -58,6 +60,7 @@ export class ExportRun {
   private alarm: StallAlarm | null = null;
   /** Polling ended at the deadline: the job may still be running. */
   private deadlineHit = false;
+  private readonly hints = new EventHints();
 
   /** Publishes the export's ids and sets its deadline (a continued run keeps the first run's). */
   constructor({
@@ -193,7 +196,8 @@ export class ExportRun {
           jitterSeed,
         })
       );
-      const polled = await alarm.watch({ poll, pollScope, status });
+      const polled = await alarm.watch({ poll: this.hints.wakeable(poll, pollScope), pollScope, status });
+      if (polled === 'hint') return await this.confirmHint();
       alarm.polled(
         polled.status.state !== known.state ||
           polled.status.exportedCollections !== known.exportedCollections ||
@@ -202,6 +206,39 @@ export class ExportRun {
       this.job = { status: polled.status, cadence: polled.memory ?? { ...cadence, observedAt: workflowNow() } };
       report.progress.polls = polls + polled.polls;
       report.record({ target: params, status: polled.status });
+      return { outcome: 'polled' };
+    } catch (err) {
+      return this.afterPollError(err);
+    }
+  }
+
+  /**
+   * An Atlas alert woke the run: one status read confirms what the job is (the alert names no job), taught to the
+   * cadence as the poll's own reads are; the next wait then follows the cadence again, the safety net.
+   */
+  private async confirmHint(): Promise<StepOutcome<'polled' | 'deadline'>> {
+    const { params, report } = this;
+    const job = this.followed();
+    const before = job.status;
+    const jitterSeed = workflowInfo().workflowId;
+    try {
+      const status = await this.activities(`Confirm export ${before.exportJobId} after an Atlas alert`).getExportJob({
+        groupId: params.groupId,
+        clusterName: params.clusterName,
+        exportJobId: before.exportJobId,
+      });
+      const current = { ...status, at: workflowNow() };
+      const cadence = params.polling.cadence;
+      const learned = rememberObservation(cadence, job.cadence, before, current, jitterSeed);
+      const decision = decideNextPoll(cadence, learned, current, report.progress.polls + 1, jitterSeed);
+      this.job = { status, cadence: { ...learned, observedAt: current.at, phase: decision.phase } };
+      this.stallAlarm().polled(
+        status.state !== before.state ||
+          status.exportedCollections !== before.exportedCollections ||
+          status.totalCollections !== before.totalCollections
+      );
+      report.progress.polls += 1;
+      report.record({ target: params, status });
       return { outcome: 'polled' };
     } catch (err) {
       return this.afterPollError(err);

@@ -5,8 +5,8 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { exportWorkflowId } from '../../src/shared/contract/workflow-ids';
-import { exportSnapshot, scheduledExport } from '../../src/workflows';
-import { FAST_POLLING, useExportSuite } from '../helpers/export-harness';
+import { atlasEventHintSignal, exportSnapshot, scheduledExport } from '../../src/workflows';
+import { FAST_POLLING, useExportSuite, waitForProgress } from '../helpers/export-harness';
 import { createFleet } from '../helpers/fleet';
 import { uniqueId, workflowBundle } from '../helpers/temporal';
 
@@ -15,15 +15,18 @@ import { uniqueId, workflowBundle } from '../helpers/temporal';
  * replay against the current workflow code. A change that alters the command sequence fails here, and needs
  * `patched()` before it ships. Record new histories with `RECORD_HISTORIES=1 npx vitest run test/workflows/replay.test.ts`
  * (exportSnapshot), `RECORD_HISTORIES=scheduledExport …` (scheduledExport) or `RECORD_HISTORIES=cadence …` (exportSnapshot
- * with the adaptive and fixed poll cadences).
+ * with the adaptive and fixed poll cadences) or `RECORD_HISTORIES=hint …` (exportSnapshot woken by `atlasEventHint`).
  */
 const HISTORY_DIR = resolve(__dirname, '..', 'histories');
 const RECORD = process.env.RECORD_HISTORIES === '1';
 const RECORD_SCHEDULED = process.env.RECORD_HISTORIES === 'scheduledExport';
 const RECORD_CADENCE = process.env.RECORD_HISTORIES === 'cadence';
+const RECORD_HINT = process.env.RECORD_HISTORIES === 'hint';
 /** Bump when the workflow changes in a way that deserves a new set of recorded histories. */
 const WORKFLOW_VERSION = 'v4';
 const SCHEDULED_WORKFLOW_VERSION = 'v2';
+/** Histories of exportSnapshot woken by `atlasEventHint` (patch atlas-event-hint), recorded on their own. */
+const HINT_VERSION = 'hint-v1';
 /** Histories of exportSnapshot with `polling.mode` (adaptive and fixed), recorded separately from the v1 set. */
 const CADENCE_VERSION = 'cadence-v1';
 
@@ -60,6 +63,7 @@ describe('replay of recorded exportSnapshot histories', () => {
     for (const s of ['adaptive-learned', 'adaptive-continued-as-new', 'fixed']) {
       expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
     }
+    for (const s of ['hint-woken']) expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
     for (const s of ['scheduled-mixed', 'scheduled-continued-as-new']) {
       expect(scenarios.some((x) => x.startsWith(s))).toBe(true);
     }
@@ -254,4 +258,23 @@ describe.runIf(RECORD_CADENCE)('recording poll cadence histories (RECORD_HISTORI
 
     await save('fixed', await h.start(input({ mode: 'fixed', initialInterval: '65s', interval: '45s' })));
   }, 180_000);
+});
+
+describe.runIf(RECORD_HINT)('recording atlasEventHint histories (RECORD_HISTORIES=hint)', () => {
+  const suite = useExportSuite();
+
+  it('records a run woken by a hint after its job ended, its wait cut short', async () => {
+    const { h, atlas } = suite;
+    const snapshotId = h.freshSnapshot();
+    atlas.sim.setExportPlan({ queuedMs: 1_000, inProgressMs: 5_000, totalCollections: 3 }, { snapshotId });
+    const polling = { ...FAST_POLLING, mode: 'fixed' as const, initialInterval: '20m', interval: '20m', timeout: '1h' };
+    const { backoffCoefficient: _b, maximumInterval: _m, ...fixed } = polling;
+    const handle = await h.start(h.input({ snapshotId, polling: fixed }));
+    await waitForProgress(handle, (p) => p.phase === 'polling');
+    while (!h.jobsOf(handle.workflowId)[0]?.finishedAt) await new Promise((r) => setTimeout(r, 50));
+    await handle.signal(atlasEventHintSignal, { eventTypeName: 'CPS_EXPORT_SUCCESSFUL', alertId: 'a'.repeat(24) });
+    await save(`exportSnapshot-${HINT_VERSION}`, 'hint-woken', handle);
+  }, 60_000);
+
+  const save = (prefix: string, scenario: string, handle: WorkflowHandle) => saveHistory(prefix, scenario, handle);
 });

@@ -18,6 +18,18 @@ export const DEFAULT_TASK_QUEUE = 'atlas-exports';
 export const EXPORT_PROGRESS_QUERY = 'progress';
 /** Name of the signal `exportSnapshot` sends to `notify.workflowId` when it ends. */
 export const EXPORT_COMPLETED_SIGNAL = 'exportCompleted';
+/**
+ * Name of the signal the webhook receiver sends to a project's running `exportSnapshot` runs when Atlas posts an
+ * export-end alert (`CPS_EXPORT_SUCCESSFUL`/`CPS_EXPORT_FAILED`) for the project: a hint, never trusted as a
+ * state. The run ends its current wait and confirms with one status read.
+ */
+export const ATLAS_EVENT_HINT_SIGNAL = 'atlasEventHint';
+
+/** What an {@link ATLAS_EVENT_HINT_SIGNAL} carries: which alert woke the run (no secret, no job id: Atlas gives none). */
+export interface AtlasEventHint {
+  eventTypeName: string;
+  alertId: string;
+}
 /** `customData` key this service adds to every job it creates, valued with the workflow id (idempotency tag). */
 export const IDEMPOTENCY_TAG_KEY = 'atlas-export-orchestrator:workflow-id';
 /** `customData` key valued with the workflow's first run id: tells this run's own job from earlier runs' jobs. */
