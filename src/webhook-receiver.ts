@@ -1,4 +1,4 @@
-import { ConfigError } from './config';
+import { runService } from './process/run-service';
 import { parseWebhookReceiverConfig } from './config/webhook-receiver';
 import { createLogger } from './observability/json-logger';
 import { connectClient, rotateApiKeyFromFile } from './temporal/connection';
@@ -41,16 +41,4 @@ async function main(): Promise<void> {
   await client.connection.close();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(78); // EX_CONFIG
-    }
-    console.error(
-      err instanceof Error ? `Webhook receiver failed: ${err.name}: ${err.message}` : 'Webhook receiver failed'
-    );
-    process.exit(1);
-  }
-);
+runService('Webhook receiver', main);

@@ -362,6 +362,14 @@ export function scaleRows(result: ScaleResult): (ScaleRow & z.infer<typeof Scale
     );
 }
 
+/** One legend entry per kind: its colour and its point shape, in the order of `kinds`. */
+function kindLegend(kinds: readonly string[], colors: readonly string[]) {
+  return {
+    color: { field: 'kind', type: 'nominal', scale: { domain: kinds, range: colors }, title: null },
+    shape: { field: 'kind', type: 'nominal', scale: { domain: kinds }, title: null },
+  } as const;
+}
+
 const RSS_KINDS = ['idle worker (baseline)', 'steady window, mean', 'peak'];
 const SLIP_KINDS = ['p50', 'p99', 'max'];
 
@@ -424,14 +432,7 @@ export function scaleMemorySpec(result: ScaleResult): TopLevelSpec {
             scale: { domain: [0, 1100] },
             axis: { values: [0, 200, 400, 600, 800, 1000] },
           },
-          color: {
-            field: 'kind',
-            type: 'nominal',
-
-            scale: { domain: RSS_KINDS, range: ['#9e9e9e', '#1f77b4', '#ff7f0e'] },
-            title: null,
-          },
-          shape: { field: 'kind', type: 'nominal', scale: { domain: RSS_KINDS }, title: null },
+          ...kindLegend(RSS_KINDS, ['#9e9e9e', '#1f77b4', '#ff7f0e']),
         },
       },
       {
@@ -495,14 +496,7 @@ export function scaleSlipSpec(result: ScaleResult): TopLevelSpec {
             scale: { type: 'log', domain, nice: false },
             axis: { values: logTicks(domain), format: '~s' },
           },
-          color: {
-            field: 'kind',
-            type: 'nominal',
-
-            scale: { domain: SLIP_KINDS, range: ['#1f77b4', '#ff7f0e', '#d62728'] },
-            title: null,
-          },
-          shape: { field: 'kind', type: 'nominal', scale: { domain: SLIP_KINDS }, title: null },
+          ...kindLegend(SLIP_KINDS, ['#1f77b4', '#ff7f0e', '#d62728']),
           tooltip: [{ field: 'kind' }, { field: 'ms' }, { field: 'n', title: 'samples' }],
         },
       },

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config';
+import { runService } from '../process/run-service';
 import { createLogger } from '../observability/json-logger';
 import { parseCodecServerConfig } from './codec-server-config';
 import { startCodecServer } from './codec-server';
@@ -44,14 +44,4 @@ async function main(): Promise<void> {
   await server.close();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(78); // EX_CONFIG
-    }
-    console.error(err instanceof Error ? `Codec server failed: ${err.message}` : err);
-    process.exit(1);
-  }
-);
+runService('Codec server', main);

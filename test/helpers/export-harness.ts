@@ -28,6 +28,20 @@ export const FAST_POLLING = {
 } as const;
 
 /**
+ * A fixed cadence whose first read comes 20 min (Atlas time) after the create: 2 min of the test's clock, far
+ * beyond a test's timeout, so only a wake-up (an Atlas alert) can end the export in time.
+ */
+export const SLOW_POLLING = {
+  mode: 'fixed',
+  initialInterval: '20m',
+  interval: '20m',
+  timeScale: 10,
+  timeout: '1h',
+  reportInterval: '1s',
+  attemptTimeout: '10s',
+} as const;
+
+/**
  * One export of a fresh completed snapshot of the simulator's cluster, started through `client` on `taskQueue`
  * with {@link FAST_POLLING}; resolves to its result (the suites that run a real worker process use it).
  */

@@ -3,20 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebhookReceiver } from '../../src/webhooks/receiver-server';
 import { wakeProjectExports } from '../../src/webhooks/wake-exports';
 import { TEST_SECRETS } from '../helpers/atlas';
-import { FAST_POLLING, useExportSuite, waitForProgress } from '../helpers/export-harness';
+import { FAST_POLLING, SLOW_POLLING, useExportSuite, waitForProgress } from '../helpers/export-harness';
 
 const SECRET = 'simulator-webhook-secret-7';
 const MEDIA = 'application/vnd.atlas.2023-01-01+json';
-/** A first read 20 min (Atlas time) after the create: 2 min of the test's clock, far beyond the test's timeout. */
-const SLOW_POLLING = {
-  mode: 'fixed',
-  initialInterval: '20m',
-  interval: '20m',
-  timeScale: 10,
-  timeout: '1h',
-  reportInterval: '1s',
-  attemptTimeout: '10s',
-} as const;
 
 /**
  * The whole push path with nothing played by the test: the simulator's alert configuration sends a signed webhook

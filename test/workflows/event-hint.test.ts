@@ -5,19 +5,9 @@ import { signAtlasWebhook } from '../../src/webhooks/atlas-signature';
 import { startWebhookReceiver } from '../../src/webhooks/receiver-server';
 import { wakeProjectExports } from '../../src/webhooks/wake-exports';
 import { progressQuery } from '../../src/workflows';
-import { FAST_POLLING, useExportSuite, waitForProgress } from '../helpers/export-harness';
+import { FAST_POLLING, SLOW_POLLING, useExportSuite, waitForProgress } from '../helpers/export-harness';
 
 const SECRET = 'event-hint-test-secret-42';
-/** A first read 20 min (Atlas time) after the create: 2 min of the test's clock, far beyond the test's timeout. */
-const SLOW_POLLING = {
-  mode: 'fixed',
-  initialInterval: '20m',
-  interval: '20m',
-  timeScale: 10,
-  timeout: '1h',
-  reportInterval: '1s',
-  attemptTimeout: '10s',
-} as const;
 
 /**
  * Push wake-ups end to end: the simulator runs the export, the test plays Atlas (a signed alert posted to a real
